@@ -1,0 +1,282 @@
+"""Element-wise operations and their gradient rules."""
+
+import math
+
+import numpy as np
+
+from mytorch import _dtype
+from mytorch._ops import as_input, data_of, result
+from mytorch._tensor import Tensor
+
+# ------------------------------------------------------------------ arithmetic
+
+
+def add(a, b):
+    return result(data_of(a) + data_of(b), (as_input(a), as_input(b)),
+                  lambda g: (g, g), "AddBackward0")
+
+
+def sub(a, b):
+    return result(data_of(a) - data_of(b), (as_input(a), as_input(b)),
+                  lambda g: (g, -g), "SubBackward0")
+
+
+def mul(a, b):
+    a_data, b_data = data_of(a), data_of(b)
+    return result(a_data * b_data, (as_input(a), as_input(b)),
+                  lambda g: (g * b_data, g * a_data), "MulBackward0")
+
+
+def div(a, b):
+    a_data, b_data = data_of(a), data_of(b)
+    out = a_data / b_data
+    if out.dtype.kind == "f" and np.result_type(a_data, b_data).kind in "iub":
+        out = out.astype(_dtype.get_default_dtype().numpy_dtype)  # torch: int / int is a float
+
+    def backward(g):
+        grad_b = -g * out / b_data if isinstance(b, Tensor) and b.requires_grad else None
+        return g / b_data, grad_b
+
+    return result(out, (as_input(a), as_input(b)), backward, "DivBackward0")
+
+
+def pow(a, b):  # noqa: A001 - torch's name
+    """``a ** b``. The gradient of ``a`` is 0 where ``b == 0``; that of ``b`` is 0 where ``a == 0``.
+
+    Both conventions are torch's: they keep ``0 * inf`` out of the gradient.
+    """
+    a_data, b_data = data_of(a), data_of(b)
+    out = a_data ** b_data
+
+    def backward(g):
+        grad_a = grad_b = None
+        if isinstance(a, Tensor) and a.requires_grad:
+            if np.ndim(b_data) == 0 and b_data == 0:
+                grad_a = np.zeros_like(g)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    grad_a = np.where(b_data == 0, 0.0, g * b_data * a_data ** (b_data - 1))
+                grad_a = grad_a.astype(g.dtype, copy=False)
+        if isinstance(b, Tensor) and b.requires_grad:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.log(a_data)
+            grad_b = g * np.where((a_data == 0) & (b_data >= 0), 0.0, out * log_a)
+        return grad_a, grad_b
+
+    return result(out, (as_input(a), as_input(b)), backward, "PowBackward0")
+
+
+def neg(a):
+    return result(-a.data, (a,), lambda g: (-g,), "NegBackward0")
+
+
+def clone(a):
+    return result(a.data.copy(), (a,), lambda g: (g,), "CloneBackward0")
+
+
+def cast(a, numpy_dtype):
+    """Convert to another dtype; the gradient flows back in the source dtype."""
+    source = a.data.dtype
+    inputs = (a,) if np.dtype(numpy_dtype).kind == "f" else (None,)
+    return result(a.data.astype(numpy_dtype), inputs, lambda g: (g.astype(source),),
+                  "ToCopyBackward0")
+
+
+# ------------------------------------------------------------------ math functions
+
+
+def exp(a):
+    with np.errstate(under="ignore"):
+        out = np.exp(a.data)
+    return result(out, (a,), lambda g: (g * out,), "ExpBackward0")
+
+
+def log(a):
+    x = a.data
+    return result(np.log(x), (a,), lambda g: (g / x,), "LogBackward0")
+
+
+def log1p(a):
+    x = a.data
+    return result(np.log1p(x), (a,), lambda g: (g / (1 + x),), "Log1PBackward0")
+
+
+def sqrt(a):
+    out = np.sqrt(a.data)
+    return result(out, (a,), lambda g: (g / (2 * out),), "SqrtBackward0")
+
+
+def abs(a):  # noqa: A001 - torch's name
+    x = a.data
+    return result(np.abs(x), (a,), lambda g: (g * np.sign(x),), "AbsBackward0")
+
+
+def clamp(a, min=None, max=None):  # noqa: A002 - torch's argument names
+    """Limit values to ``[min, max]``; the gradient passes where ``min <= a <= max``, as in torch."""
+    x = a.data
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    low, high = data_of(min), data_of(max)
+    out = np.clip(x, low, high)
+
+    def backward(g):
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        return (g * inside,)
+
+    return result(out, (a,), backward, "ClampBackward1")
+
+
+def maximum(a, b):
+    """Element-wise maximum; at ties each operand gets half the gradient, as in torch."""
+    a_data, b_data = data_of(a), data_of(b)
+    out = np.maximum(a_data, b_data)
+
+    def backward(g):
+        share = (a_data > b_data) + 0.5 * (a_data == b_data)
+        return g * share, g * (1 - share)
+
+    return result(out, (as_input(a), as_input(b)), backward, "MaximumBackward0")
+
+
+def minimum(a, b):
+    """Element-wise minimum; at ties each operand gets half the gradient, as in torch."""
+    a_data, b_data = data_of(a), data_of(b)
+    out = np.minimum(a_data, b_data)
+
+    def backward(g):
+        share = (a_data < b_data) + 0.5 * (a_data == b_data)
+        return g * share, g * (1 - share)
+
+    return result(out, (as_input(a), as_input(b)), backward, "MinimumBackward0")
+
+
+def where(condition, a, b):
+    """Pick ``a`` where ``condition`` holds, else ``b``; each gets the gradient where it was picked."""
+    mask = data_of(condition).astype(bool, copy=False)
+    out = np.where(mask, data_of(a), data_of(b))
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        out = out.astype(_dtype.get_default_dtype().numpy_dtype, copy=False)
+
+    def backward(g):
+        zero = np.zeros((), dtype=g.dtype)
+        return None, np.where(mask, g, zero), np.where(mask, zero, g)
+
+    return result(out, (None, as_input(a), as_input(b)), backward, "WhereBackward0")
+
+
+# ------------------------------------------------------------------ activations
+
+
+def tanh(a):
+    out = np.tanh(a.data)
+    return result(out, (a,), lambda g: (g * (1 - out * out),), "TanhBackward0")
+
+
+def _stable_sigmoid(x):
+    # exp(-|x|) never overflows, and its underflow to 0 for |x| > ~745 (float64) gives the exact
+    # limits 0 and 1.
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid(a):
+    """``1 / (1 + exp(-x))``, computed without overflow: exactly 0, 0.5 and 1 at -1000, 0, 1000."""
+    out = _stable_sigmoid(a.data)
+    return result(out, (a,), lambda g: (g * out * (1 - out),), "SigmoidBackward0")
+
+
+def relu(a):
+    x = a.data
+    return result(np.maximum(x, 0), (a,), lambda g: (g * (x > 0),), "ReluBackward0")
+
+
+def leaky_relu(a, negative_slope=0.01):
+    x = a.data
+    positive = x > 0
+    out = np.where(positive, x, x * negative_slope)
+    return result(out, (a,), lambda g: (np.where(positive, g, g * negative_slope),),
+                  "LeakyReluBackward0")
+
+
+def softplus(a, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta·x)) / beta``, linear where ``beta·x > threshold`` as in torch.
+
+    Computed as ``max(z, 0) + log1p(exp(-|z|))`` with ``z = beta·x``, which never overflows.
+    ``threshold=None`` turns the linear cut-off off (the losses use that exact form).
+    """
+    x = a.data
+    z = x * beta
+    with np.errstate(under="ignore"):
+        out = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+    linear = None if threshold is None else z > threshold
+    if linear is not None:
+        out = np.where(linear, x, out)
+
+    def backward(g):
+        grad = g * _stable_sigmoid(z)
+        return (grad if linear is None else np.where(linear, g, grad),)
+
+    return result(out, (a,), backward, "SoftplusBackward0")
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def gelu(a, approximate="none"):
+    """``x·Φ(x)`` with Φ the standard normal CDF, or torch's tanh approximation of it."""
+    x = a.data
+    if approximate == "none":
+        cdf = (0.5 * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+        out = x * cdf
+
+        def backward(g):
+            return (g * (cdf + x * pdf),)
+    elif approximate == "tanh":
+        k = math.sqrt(2.0 / math.pi)
+        inner = k * (x + 0.044715 * x ** 3)
+        t = np.tanh(inner)
+        out = 0.5 * x * (1 + t)
+
+        def backward(g):
+            d_inner = k * (1 + 3 * 0.044715 * x * x)
+            return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner),)
+    else:
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return result(out, (a,), backward, "GeluBackward0")
+
+
+# ------------------------------------------------------------------ comparisons (no gradient)
+
+
+def eq(a, b):
+    return Tensor._wrap(np.equal(data_of(a), data_of(b)))
+
+
+def ne(a, b):
+    return Tensor._wrap(np.not_equal(data_of(a), data_of(b)))
+
+
+def lt(a, b):
+    return Tensor._wrap(np.less(data_of(a), data_of(b)))
+
+
+def le(a, b):
+    return Tensor._wrap(np.less_equal(data_of(a), data_of(b)))
+
+
+def gt(a, b):
+    return Tensor._wrap(np.greater(data_of(a), data_of(b)))
+
+
+def ge(a, b):
+    return Tensor._wrap(np.greater_equal(data_of(a), data_of(b)))
+
+
+def logical_not(a):
+    return Tensor._wrap(np.logical_not(a.data) if a.data.dtype == bool else ~a.data)

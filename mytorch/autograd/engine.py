@@ -1,0 +1,102 @@
+"""The backward pass: a topological sort of the graph, then each node's backward in reverse."""
+
+import numpy as np
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``, undoing numpy broadcasting.
+
+    Broadcasting prepends dimensions and stretches size-1 ones, so the gradient of an operand is
+    the output's gradient summed over the prepended dimensions and over the stretched ones.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def topological_order(root):
+    """Return the non-leaf tensors reachable from ``root``, each after every tensor it depends on.
+
+    The depth-first search keeps its own stack, so graphs deeper than Python's recursion limit
+    (a chain of 10,000 operations, say) sort without error.
+    """
+    order = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        for parent in tensor.grad_fn.inputs:
+            if parent is not None and parent.grad_fn is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _accumulate_into_leaf(leaf, grad):
+    from mytorch._tensor import Tensor
+
+    if leaf.grad is None:
+        # A copy, because closures hand the same array to several inputs and later
+        # accumulation adds into this one in place.
+        leaf.grad = Tensor._wrap(np.array(grad, copy=True))
+    else:
+        leaf.grad.data += grad
+
+
+def run_backward(root, grad, retain_graph=False):
+    """Propagate ``grad`` (an ndarray shaped like ``root``) back to every leaf that requires grad.
+
+    Leaves accumulate into ``.grad``; non-leaf tensors keep theirs only after ``retain_grad()``.
+    Each node runs once, after all the gradients flowing into it have been summed. Unless
+    ``retain_graph`` is set, each node drops its closure after running, which frees the arrays it
+    saved, and a second backward through it raises as in torch.
+    """
+    if root.grad_fn is None:
+        _accumulate_into_leaf(root, np.asarray(grad, dtype=root.data.dtype))
+        return
+
+    pending = {id(root): grad}
+    for tensor in reversed(topological_order(root)):
+        grad = pending.pop(id(tensor), None)
+        if grad is None:
+            continue
+        if tensor._retains_grad:
+            _accumulate_into_leaf(tensor, np.asarray(grad, dtype=tensor.data.dtype))
+
+        node = tensor.grad_fn
+        if node.backward is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Specify retain_graph=True if you "
+                "need to backward through the graph a second time."
+            )
+        input_grads = node.backward(grad)
+        if not retain_graph:
+            node.backward = None
+
+        for parent, parent_grad in zip(node.inputs, input_grads):
+            if parent_grad is None or parent is None or not parent.requires_grad:
+                continue
+            if parent_grad.shape != parent.data.shape:
+                parent_grad = unbroadcast(parent_grad, parent.data.shape)
+            if parent_grad.dtype != parent.data.dtype:
+                # A float32 input mixed with float64 gets a float32 gradient, as in torch.
+                parent_grad = parent_grad.astype(parent.data.dtype)
+            if parent.grad_fn is None:
+                _accumulate_into_leaf(parent, parent_grad)
+            elif id(parent) in pending:
+                pending[id(parent)] = pending[id(parent)] + parent_grad
+            else:
+                pending[id(parent)] = parent_grad

@@ -27,11 +27,12 @@ def matmul(a, b):
     def backward(g):
         a2 = a_data[np.newaxis, :] if a_data.ndim == 1 else a_data  # row vector
         b2 = b_data[:, np.newaxis] if b_data.ndim == 1 else b_data  # column vector
+        # The column axis goes back first: for vector @ vector, g is 0-d and has no axis -2 yet.
         g2 = g
-        if a_data.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
         if b_data.ndim == 1:
             g2 = np.expand_dims(g2, -1)
+        if a_data.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
 
         grad_a = grad_b = None
         if _needs_grad(a):

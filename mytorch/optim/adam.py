@@ -1,0 +1,138 @@
+"""Adam, with optional AMSGrad and either L2 or decoupled weight decay."""
+
+import numpy as np
+
+from mytorch._tensor import Tensor
+from mytorch.optim.optimizer import Optimizer, lerp_
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma and Ba, 2015), with the options and arithmetic of ``torch.optim.Adam``.
+
+    With learning rate :math:`\gamma`, betas :math:`(\beta_1, \beta_2)`, epsilon
+    :math:`\epsilon` and weight decay :math:`\lambda`, step :math:`t` does, for every parameter
+    :math:`\theta` with a gradient:
+
+    .. math::
+        g_t &\leftarrow \nabla_\theta f_t(\theta_{t-1}) \quad (\text{negated if maximize}) \\
+        \theta_{t-1} &\leftarrow \theta_{t-1} (1 - \gamma\lambda)
+            \quad \text{if decoupled\_weight\_decay, else} \quad
+            g_t \leftarrow g_t + \lambda \theta_{t-1} \\
+        m_t &\leftarrow m_{t-1} + (1 - \beta_1)(g_t - m_{t-1}) \\
+        v_t &\leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \hat v_t &\leftarrow \max(\hat v_{t-1}, v_t) \quad \text{if amsgrad, else} \quad
+            \hat v_t \leftarrow v_t \\
+        \theta_t &\leftarrow \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} \cdot
+            \frac{m_t}{\sqrt{\hat v_t} / \sqrt{1 - \beta_2^t} + \epsilon}
+
+    with :math:`m_0 = v_0 = \hat v_0 = 0`. The L2 decay is added to a copy of the gradient, never
+    to ``p.grad``. The bias corrections are Python floats and the operations run in torch's
+    order, so float64 trajectories agree with torch's to about 1e-15 per step. ``state[p]`` holds
+    ``"step"`` (a float), ``"exp_avg"`` (:math:`m`), ``"exp_avg_sq"`` (:math:`v`) and, with
+    amsgrad, ``"max_exp_avg_sq"`` (:math:`\hat v`).
+
+    Args:
+        params: an iterable of tensors, or of dicts that define parameter groups.
+        lr (float): learning rate :math:`\gamma`. Default: 1e-3.
+        betas (tuple[float, float]): decay rates :math:`(\beta_1, \beta_2)` of the running
+            averages of the gradient and of its square. Default: (0.9, 0.999).
+        eps (float): :math:`\epsilon`, added to the denominator. Default: 1e-8.
+        weight_decay (float): weight decay :math:`\lambda`. Default: 0.
+        amsgrad (bool): divide by the maximum of all :math:`v_t` so far (AMSGrad).
+            Default: False.
+        maximize (bool): maximize the objective instead of minimizing it. Default: False.
+        decoupled_weight_decay (bool): shrink the parameter before the step instead of adding
+            the L2 term to the gradient, which makes this AdamW. Default: False.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        self._validate_group(defaults)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group):
+        if not 0.0 <= group["lr"]:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if not 0.0 <= group["eps"]:
+            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        betas = group["betas"]
+        if len(betas) != 2:
+            raise ValueError(f"Invalid betas: {betas}; expected two values (beta1, beta2)")
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient and return the closure's loss, if any."""
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr = group["lr"]
+            beta1, beta2 = group["betas"]
+            eps = group["eps"]
+            weight_decay = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p.data
+                grad = p.grad.data
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0.0
+                    state["exp_avg"] = Tensor._wrap(np.zeros_like(param))
+                    state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(param))
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(param))
+                exp_avg = state["exp_avg"].data
+                exp_avg_sq = state["exp_avg_sq"].data
+                work, update = self._scratch_arrays(p, 2)
+
+                step = state["step"] + 1.0
+                state["step"] = step
+
+                if maximize:
+                    grad = -grad
+                if weight_decay != 0:
+                    if decoupled:
+                        param *= 1 - lr * weight_decay
+                    else:
+                        grad = grad + weight_decay * param
+
+                lerp_(exp_avg, grad, 1 - beta1, work)
+                exp_avg_sq *= beta2
+                np.multiply(grad, 1 - beta2, out=work)
+                work *= grad
+                exp_avg_sq += work
+
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2 ** 0.5
+
+                second_moment = exp_avg_sq
+                if amsgrad:
+                    second_moment = state["max_exp_avg_sq"].data
+                    np.maximum(second_moment, exp_avg_sq, out=second_moment)
+
+                denom = work
+                np.sqrt(second_moment, out=denom)
+                denom /= bias_correction2_sqrt
+                denom += eps
+                np.multiply(exp_avg, step_size, out=update)
+                update /= denom
+                param -= update
+        return loss

@@ -59,8 +59,9 @@ from mytorch._random import (
 )
 from mytorch._tensor import Tensor
 from mytorch.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from mytorch.serialization import load, save
 
-from mytorch import autograd, cuda  # noqa: E402, I001 - subpackages that need the names above
+from mytorch import autograd, cuda, utils  # noqa: E402, I001 - subpackages that need the names above
 from mytorch import optim  # noqa: E402, I001 - optimizers, built on Tensor
 
 __version__ = "0.1.0"

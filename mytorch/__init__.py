@@ -63,5 +63,6 @@ from mytorch.serialization import load, save
 
 from mytorch import autograd, cuda, utils  # noqa: E402, I001 - subpackages that need the names above
 from mytorch import optim  # noqa: E402, I001 - optimizers, built on Tensor
+from mytorch import nn  # noqa: E402, I001 - modules and losses, built on the operations
 
 __version__ = "0.1.0"

@@ -4,6 +4,10 @@ Names, defaults and numbers follow torch, so ``import mytorch as torch`` runs th
 script. The package imports nothing but numpy and the standard library.
 """
 
+# This module re-exports its submodules' public names (F401), including torch's dtype names
+# bool, float and int (A004), and imports the subpackages last, after the names they use (I001).
+# ruff: noqa: F401, A004, I001
+
 from mytorch import _dtype
 from mytorch._creation import (
     arange,

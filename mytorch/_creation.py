@@ -52,7 +52,8 @@ def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares an ndarray's memory when the dtype already fits."""
     if isinstance(data, Tensor) and dtype is None:
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or _dtype.to_numpy_dtype(dtype) == data.dtype):
+    same_dtype = dtype is None or _dtype.to_numpy_dtype(dtype) == getattr(data, "dtype", None)
+    if isinstance(data, np.ndarray) and same_dtype:
         return Tensor._wrap(data)
     return tensor(data, dtype=dtype)
 
@@ -126,7 +127,7 @@ def randn(*size, generator=None, dtype=None, requires_grad=False):
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False):
-    """Samples of the uniform distribution on [0, 1), drawn from ``generator`` or the default one."""
+    """Return samples of the uniform distribution on [0, 1), drawn from ``generator``."""
     draw = numpy_rng(generator).random(_sizes(size))
     return _finish(draw.astype(_float_dtype(dtype)), requires_grad)
 

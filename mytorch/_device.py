@@ -1,4 +1,4 @@
-"""``mytorch.device``: mytorch computes on the CPU only, so this exists for scripts that name one."""
+"""``mytorch.device``: mytorch computes on the CPU only. This exists for scripts that name one."""
 
 
 class device:  # noqa: N801 - torch's name

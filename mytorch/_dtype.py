@@ -51,7 +51,8 @@ int32 = int = dtype("int32", np.int32)  # noqa: A001 - torch's alias
 int64 = long = dtype("int64", np.int64)
 bool = dtype("bool", np.bool_)  # noqa: A001 - torch's name
 
-_BY_NUMPY = {d.numpy_dtype: d for d in (float16, float32, float64, uint8, int8, int16, int32, int64, bool)}
+_BY_NUMPY = {d.numpy_dtype: d
+             for d in (float16, float32, float64, uint8, int8, int16, int32, int64, bool)}
 
 _default_float = float32
 

@@ -5,8 +5,8 @@ import types as _types
 
 import numpy as _np
 
-from mytorch._ops import linalg, pointwise, reduction, shape
 from mytorch._ops import data_of as _data_of
+from mytorch._ops import linalg, pointwise, reduction, shape
 from mytorch._tensor import Tensor as _Tensor
 
 add = pointwise.add

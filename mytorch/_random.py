@@ -1,9 +1,9 @@
 """Random number generators.
 
-Every random draw in mytorch (``randn``, ``rand``, weight init, dropout, shuffling) takes an optional
-``generator=`` and otherwise uses the one default generator, so ``mytorch.manual_seed(s)`` makes a
-whole program reproducible bit for bit. The streams are numpy's PCG64, so they differ from torch's
-Mersenne Twister: the same seed gives other numbers than in torch, with the same guarantees.
+Every random draw in mytorch (``randn``, ``rand``, weight init, dropout, shuffling) takes an
+optional ``generator=`` and otherwise uses the one default generator, so ``mytorch.manual_seed(s)``
+makes a whole program reproducible bit for bit. The streams are numpy's PCG64, so they differ from
+torch's Mersenne Twister: the same seed gives other numbers than in torch, with the same guarantees.
 """
 
 import numpy as np

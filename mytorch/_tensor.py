@@ -6,6 +6,11 @@ from mytorch import _dtype
 from mytorch.autograd import engine
 from mytorch.autograd.grad_mode import _GradMode
 
+# The names ``Tensor.type()`` returns, as torch's legacy tensor classes are named.
+_LEGACY_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
+                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                      "bool": "Bool"}
+
 
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
@@ -39,7 +44,7 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, data, grad_fn=None):
-        """Wrap an array without copying or checks; the fast path every operation returns through."""
+        """Wrap an array without copying or checks: the fast path every operation returns by."""
         tensor = object.__new__(cls)
         tensor.data = data if type(data) is np.ndarray else np.asarray(data)
         tensor.grad = None
@@ -129,7 +134,8 @@ class Tensor:
         """Return the underlying array, shared with the tensor, as ``torch.Tensor.numpy`` does."""
         if self.requires_grad:
             raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead.")
         return self.data
 
     def __array__(self, dtype=None, copy=None):
@@ -155,7 +161,7 @@ class Tensor:
         return int(self.data.item())
 
     def to(self, *args, **kwargs):
-        """Return the tensor in another dtype; a device of ``"cpu"`` is accepted and changes nothing."""
+        """Return the tensor in another dtype. A device of ``"cpu"`` is accepted and ignored."""
         from mytorch._device import device as device_type
 
         dtype = kwargs.pop("dtype", None)
@@ -179,7 +185,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"mytorch.{self.dtype.name.capitalize()}Tensor"
+            return f"mytorch.{_LEGACY_TYPE_NAMES[self.dtype.name]}Tensor"
         return self.to(dtype)
 
     def float(self):
@@ -224,7 +230,7 @@ class Tensor:
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            grad = np.ones_like(self.data)
+            grad = np.ones(self.data.shape, self.data.dtype)
         else:
             grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if grad.shape != self.data.shape:
@@ -595,14 +601,8 @@ class Tensor:
 
     def __repr__(self):
         data = self.data
-        if data.dtype.kind == "f" and data.size and np.all(np.isfinite(data)) \
-                and np.all(data == np.round(data)):
-            body = np.array2string(data, separator=", ", prefix="tensor(")
-        elif data.dtype.kind == "f":
-            body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                                   floatmode="fixed")
-        else:
-            body = np.array2string(data, separator=", ", prefix="tensor(")
+        body = np.array2string(data, separator=", ", prefix="tensor(",
+                               **_float_format(data), threshold=1000, edgeitems=3)
         extras = []
         if data.size == 0 and data.ndim != 1:
             extras.append(f"size={data.shape}")
@@ -614,6 +614,29 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+def _float_format(data):
+    """Return ``array2string`` options that print floats the way torch does.
+
+    Torch prints whole numbers as ``1.``, other values with 4 decimals, and switches to
+    scientific notation with 4 decimals when the finite non-zero magnitudes span more than a
+    factor of 1000, exceed 1e8 or fall below 1e-4.
+    """
+    if data.dtype.kind != "f":
+        return {}
+    finite = np.abs(data[np.isfinite(data) & (data != 0)])
+    if finite.size == 0:
+        return {"precision": 4, "floatmode": "fixed"} if not np.all(data == 0) else {}
+    low, high = finite.min(), finite.max()
+    whole = bool(np.all(finite == np.round(finite)))
+    if whole and high <= 1e8:
+        return {}
+    if high > 1e8 or (not whole and (high / low > 1000 or low < 1e-4)):
+        # Right-aligned like numpy's own output, the widest entry being the most negative.
+        width = len(f"{data[np.isfinite(data)].min():.4e}")
+        return {"formatter": {"float_kind": lambda v: f"{v:.4e}".rjust(width)}}
+    return {"precision": 4, "floatmode": "fixed"}
 
 
 from mytorch import _ops  # noqa: E402 - the operations need the Tensor class defined first

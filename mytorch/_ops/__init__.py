@@ -6,8 +6,11 @@ Python numbers and ndarrays may stand in for tensors; they get no gradient. Grad
 in the output's broadcast shape, because the engine reduces them to each operand's shape.
 """
 
+import builtins
+
 import numpy as np
 
+from mytorch import _dtype
 from mytorch._tensor import Tensor
 from mytorch.autograd.grad_mode import _GradMode
 from mytorch.autograd.graph import Node
@@ -24,7 +27,7 @@ def as_input(x):
 
 
 def result(data, inputs, backward, name):
-    """Wrap ``data`` in a Tensor, recording a graph node if grad mode is on and an input needs it."""
+    """Wrap ``data`` in a Tensor, with a graph node if grad is enabled and an input requires it."""
     if _GradMode.enabled:
         for tensor in inputs:
             if tensor is not None and tensor.requires_grad:
@@ -32,8 +35,64 @@ def result(data, inputs, backward, name):
     return Tensor._wrap(data)
 
 
+# Torch promotes across the categories bool < integer < floating point.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def result_dtype(*operands):
+    """Return the numpy dtype torch's type promotion gives ``operands``.
+
+    Dimensioned tensors decide the dtype, unless a 0-d tensor or a scalar (a Python or numpy
+    number) is of a higher category (bool < integer < floating point). A higher-category 0-d
+    tensor then decides, and a higher-category scalar gives the default float dtype or int64.
+    NumPy differs in these cases: it gives float64 for ``int64 + float32`` arrays and for an
+    integer array times a Python float, where torch gives float32.
+    """
+    dimensioned, zero_dim, scalar_categories = [], [], []
+    for x in operands:
+        if x is None:
+            continue
+        if isinstance(x, Tensor):
+            x = x.data
+        if isinstance(x, np.ndarray):
+            (dimensioned if x.ndim else zero_dim).append(x.dtype)
+        else:
+            scalar_categories.append(_CATEGORY[np.asarray(x).dtype.kind])
+
+    top = builtins.max([_CATEGORY[d.kind] for d in dimensioned + zero_dim] + scalar_categories)
+    for group in (dimensioned, zero_dim):
+        members = [d for d in group if _CATEGORY[d.kind] == top]
+        if members:
+            return np.result_type(*members)
+    if top >= 2:
+        return _dtype.get_default_dtype().numpy_dtype
+    return np.dtype(np.int64) if top == 1 else np.dtype(np.bool_)
+
+
+def promote(out, a, b):
+    """Cast ``out``, numpy's result of an operation on ``a`` and ``b``, to torch's result dtype.
+
+    The check up front is the common case (every tensor operand already has ``out``'s dtype,
+    where numpy and torch agree), so it costs two attribute reads per operation.
+    """
+    out_dtype = out.dtype
+    if (not isinstance(a, Tensor) or a.data.dtype is out_dtype) and \
+            (not isinstance(b, Tensor) or b.data.dtype is out_dtype):
+        return out
+    wanted = result_dtype(a, b)
+    return out if wanted == out_dtype else out.astype(wanted)
+
+
+def float_data(a):
+    """Return a tensor's ndarray, converted to the default float dtype if it is not floating."""
+    x = a.data
+    if x.dtype.kind == "f":
+        return x
+    return x.astype(_dtype.get_default_dtype().numpy_dtype)
+
+
 def normalize_dims(dim, ndim):
-    """Return ``dim`` (an int, a sequence or None for all) as a sorted tuple of non-negative axes."""
+    """Return ``dim`` (an int, a sequence or None for all) as sorted non-negative axes."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)

@@ -66,12 +66,14 @@ def linear(x, weight, bias=None):
 
     def backward(g):
         grad_x = g @ w_data if x.requires_grad else None
+        # Batch dimensions beyond the first fold into one, so one product covers them all.
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         grad_w = grad_b = None
         if weight.requires_grad:
-            g2 = g.reshape(-1, g.shape[-1])
-            grad_w = g2.T @ x_data.reshape(-1, x_data.shape[-1])
+            x2 = x_data if x_data.ndim == 2 else x_data.reshape(-1, x_data.shape[-1])
+            grad_w = g2.T @ x2
         if bias is not None and bias.requires_grad:
-            grad_b = g.reshape(-1, g.shape[-1]).sum(axis=0)
+            grad_b = np.add.reduce(g2, axis=0)
         return grad_x, grad_w, grad_b
 
     return result(out, (x, weight, bias), backward, "AddmmBackward0")

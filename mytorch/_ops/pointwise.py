@@ -5,33 +5,38 @@ import math
 import numpy as np
 
 from mytorch import _dtype
-from mytorch._ops import as_input, data_of, result
+from mytorch._ops import as_input, data_of, float_data, promote, result, result_dtype
 from mytorch._tensor import Tensor
 
 # ------------------------------------------------------------------ arithmetic
 
 
 def add(a, b):
-    return result(data_of(a) + data_of(b), (as_input(a), as_input(b)),
+    return result(promote(data_of(a) + data_of(b), a, b), (as_input(a), as_input(b)),
                   lambda g: (g, g), "AddBackward0")
 
 
 def sub(a, b):
-    return result(data_of(a) - data_of(b), (as_input(a), as_input(b)),
+    return result(promote(data_of(a) - data_of(b), a, b), (as_input(a), as_input(b)),
                   lambda g: (g, -g), "SubBackward0")
 
 
 def mul(a, b):
     a_data, b_data = data_of(a), data_of(b)
-    return result(a_data * b_data, (as_input(a), as_input(b)),
+    return result(promote(a_data * b_data, a, b), (as_input(a), as_input(b)),
                   lambda g: (g * b_data, g * a_data), "MulBackward0")
 
 
 def div(a, b):
     a_data, b_data = data_of(a), data_of(b)
     out = a_data / b_data
-    if out.dtype.kind == "f" and np.result_type(a_data, b_data).kind in "iub":
-        out = out.astype(_dtype.get_default_dtype().numpy_dtype)  # torch: int / int is a float
+    out_dtype = out.dtype
+    if (isinstance(a, Tensor) and a_data.dtype is not out_dtype) or \
+            (isinstance(b, Tensor) and b_data.dtype is not out_dtype):
+        wanted = result_dtype(a, b)
+        if wanted.kind != "f":
+            wanted = _dtype.get_default_dtype().numpy_dtype  # torch: int / int is a float
+        out = out.astype(wanted, copy=False)
 
     def backward(g):
         grad_b = -g * out / b_data if isinstance(b, Tensor) and b.requires_grad else None
@@ -46,7 +51,7 @@ def pow(a, b):  # noqa: A001 - torch's name
     Both conventions are torch's: they keep ``0 * inf`` out of the gradient.
     """
     a_data, b_data = data_of(a), data_of(b)
-    out = a_data ** b_data
+    out = promote(np.asarray(a_data ** b_data), a, b)
 
     def backward(g):
         grad_a = grad_b = None
@@ -87,22 +92,22 @@ def cast(a, numpy_dtype):
 
 def exp(a):
     with np.errstate(under="ignore"):
-        out = np.exp(a.data)
+        out = np.exp(float_data(a))
     return result(out, (a,), lambda g: (g * out,), "ExpBackward0")
 
 
 def log(a):
-    x = a.data
+    x = float_data(a)
     return result(np.log(x), (a,), lambda g: (g / x,), "LogBackward0")
 
 
 def log1p(a):
-    x = a.data
+    x = float_data(a)
     return result(np.log1p(x), (a,), lambda g: (g / (1 + x),), "Log1PBackward0")
 
 
 def sqrt(a):
-    out = np.sqrt(a.data)
+    out = np.sqrt(float_data(a))
     return result(out, (a,), lambda g: (g / (2 * out),), "SqrtBackward0")
 
 
@@ -112,12 +117,12 @@ def abs(a):  # noqa: A001 - torch's name
 
 
 def clamp(a, min=None, max=None):  # noqa: A002 - torch's argument names
-    """Limit values to ``[min, max]``; the gradient passes where ``min <= a <= max``, as in torch."""
+    """Limit values to ``[min, max]``. As in torch, the gradient passes where min <= a <= max."""
     x = a.data
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     low, high = data_of(min), data_of(max)
-    out = np.clip(x, low, high)
+    out = np.clip(x, low, high).astype(result_dtype(a, min, max), copy=False)
 
     def backward(g):
         inside = np.ones(x.shape, dtype=bool)
@@ -133,7 +138,7 @@ def clamp(a, min=None, max=None):  # noqa: A002 - torch's argument names
 def maximum(a, b):
     """Element-wise maximum; at ties each operand gets half the gradient, as in torch."""
     a_data, b_data = data_of(a), data_of(b)
-    out = np.maximum(a_data, b_data)
+    out = promote(np.maximum(a_data, b_data), a, b)
 
     def backward(g):
         share = (a_data > b_data) + 0.5 * (a_data == b_data)
@@ -145,7 +150,7 @@ def maximum(a, b):
 def minimum(a, b):
     """Element-wise minimum; at ties each operand gets half the gradient, as in torch."""
     a_data, b_data = data_of(a), data_of(b)
-    out = np.minimum(a_data, b_data)
+    out = promote(np.minimum(a_data, b_data), a, b)
 
     def backward(g):
         share = (a_data < b_data) + 0.5 * (a_data == b_data)
@@ -155,11 +160,9 @@ def minimum(a, b):
 
 
 def where(condition, a, b):
-    """Pick ``a`` where ``condition`` holds, else ``b``; each gets the gradient where it was picked."""
+    """Pick ``a`` where ``condition`` is true, else ``b``. Each gets the gradient where picked."""
     mask = data_of(condition).astype(bool, copy=False)
-    out = np.where(mask, data_of(a), data_of(b))
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        out = out.astype(_dtype.get_default_dtype().numpy_dtype, copy=False)
+    out = np.where(mask, data_of(a), data_of(b)).astype(result_dtype(a, b), copy=False)
 
     def backward(g):
         zero = np.zeros((), dtype=g.dtype)
@@ -172,7 +175,7 @@ def where(condition, a, b):
 
 
 def tanh(a):
-    out = np.tanh(a.data)
+    out = np.tanh(float_data(a))
     return result(out, (a,), lambda g: (g * (1 - out * out),), "TanhBackward0")
 
 
@@ -186,7 +189,7 @@ def _stable_sigmoid(x):
 
 def sigmoid(a):
     """``1 / (1 + exp(-x))``, computed without overflow: exactly 0, 0.5 and 1 at -1000, 0, 1000."""
-    out = _stable_sigmoid(a.data)
+    out = _stable_sigmoid(float_data(a))
     return result(out, (a,), lambda g: (g * out * (1 - out),), "SigmoidBackward0")
 
 
@@ -209,7 +212,7 @@ def softplus(a, beta=1.0, threshold=20.0):
     Computed as ``max(z, 0) + log1p(exp(-|z|))`` with ``z = beta·x``, which never overflows.
     ``threshold=None`` turns the linear cut-off off (the losses use that exact form).
     """
-    x = a.data
+    x = float_data(a)
     z = x * beta
     with np.errstate(under="ignore"):
         out = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
@@ -229,9 +232,10 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 
 def gelu(a, approximate="none"):
     """``x·Φ(x)`` with Φ the standard normal CDF, or torch's tanh approximation of it."""
-    x = a.data
+    x = float_data(a)
     if approximate == "none":
-        cdf = (0.5 * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
+        # np.asarray, because the ufunc returns a bare Python float for a 0-d input.
+        cdf = np.asarray(0.5 * (1.0 + _erf(x / math.sqrt(2.0))), dtype=x.dtype)
         pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
         out = x * cdf
 

@@ -6,8 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from mytorch._ops import normalize_dims, result
-from mytorch._ops import pointwise
+from mytorch._ops import float_data, normalize_dims, pointwise, result
 from mytorch._tensor import Tensor
 
 # What ``max(dim=...)`` and ``min(dim=...)`` return, unpackable as ``values, indices``.
@@ -90,7 +89,10 @@ def _extreme(a, dim, keepdim, pick, arg_pick, name):
 
 
 def max(a, dim=None, keepdim=False):  # noqa: A001 - torch's name
-    """The maximum of all elements, or ``(values, indices)`` along ``dim``, or ``maximum(a, other)``."""
+    """Return the maximum of all elements, ``(values, indices)`` along ``dim``, or ``maximum``.
+
+    A tensor in place of ``dim`` makes this the element-wise ``maximum(a, other)``.
+    """
     if isinstance(dim, Tensor):
         return pointwise.maximum(a, dim)
     out = _extreme(a, dim, keepdim, np.max, np.argmax, "Max")
@@ -98,7 +100,10 @@ def max(a, dim=None, keepdim=False):  # noqa: A001 - torch's name
 
 
 def min(a, dim=None, keepdim=False):  # noqa: A001 - torch's name
-    """The minimum of all elements, or ``(values, indices)`` along ``dim``, or ``minimum(a, other)``."""
+    """Return the minimum of all elements, ``(values, indices)`` along ``dim``, or ``minimum``.
+
+    A tensor in place of ``dim`` makes this the element-wise ``minimum(a, other)``.
+    """
     if isinstance(dim, Tensor):
         return pointwise.minimum(a, dim)
     out = _extreme(a, dim, keepdim, np.min, np.argmin, "Min")
@@ -162,7 +167,7 @@ def _shifted(x, axis):
 
 def softmax(a, dim=None):
     """``exp(x) / sum(exp(x))`` along ``dim``, computed on ``x - max`` so it never overflows."""
-    x = a.data
+    x = float_data(a)
     axis = _softmax_dim(dim, x.ndim, "softmax")
     with np.errstate(under="ignore"):
         e = np.exp(_shifted(x, axis))
@@ -176,7 +181,7 @@ def softmax(a, dim=None):
 
 def log_softmax(a, dim=None):
     """``x - logsumexp(x)`` along ``dim``, shifted by the row maximum."""
-    x = a.data
+    x = float_data(a)
     axis = _softmax_dim(dim, x.ndim, "log_softmax")
     shifted = _shifted(x, axis)
     with np.errstate(under="ignore", divide="ignore"):
@@ -191,7 +196,7 @@ def log_softmax(a, dim=None):
 
 def logsumexp(a, dim, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim``, shifted by the maximum so it never overflows."""
-    x = a.data
+    x = float_data(a)
     axes = normalize_dims(dim, x.ndim)
     peak = x.max(axis=axes, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0)

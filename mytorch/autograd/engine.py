@@ -2,6 +2,9 @@
 
 import numpy as np
 
+# A module reference rather than the class, because mytorch._tensor imports this module first.
+import mytorch._tensor as _tensor
+
 
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``, undoing numpy broadcasting.
@@ -24,7 +27,8 @@ def topological_order(root):
     """Return the non-leaf tensors reachable from ``root``, each after every tensor it depends on.
 
     The depth-first search keeps its own stack, so graphs deeper than Python's recursion limit
-    (a chain of 10,000 operations, say) sort without error.
+    (a chain of 10,000 operations, say) sort without error. Visited tensors are recorded by their
+    ``grad_fn``, which is unique per non-leaf tensor and hashes faster than the tensor itself.
     """
     order = []
     visited = set()
@@ -34,23 +38,20 @@ def topological_order(root):
         if expanded:
             order.append(tensor)
             continue
-        if id(tensor) in visited:
+        node = tensor.grad_fn
+        if node in visited:
             continue
-        visited.add(id(tensor))
+        visited.add(node)
         stack.append((tensor, True))
-        for parent in tensor.grad_fn.inputs:
-            if parent is not None and parent.grad_fn is not None and id(parent) not in visited:
+        for parent in node.inputs:
+            if parent is not None and parent.grad_fn is not None and parent.grad_fn not in visited:
                 stack.append((parent, False))
     return order
 
 
 def _accumulate_into_leaf(leaf, grad):
-    from mytorch._tensor import Tensor
-
     if leaf.grad is None:
-        # A copy, because closures hand the same array to several inputs and later
-        # accumulation adds into this one in place.
-        leaf.grad = Tensor._wrap(np.array(grad, copy=True))
+        leaf.grad = _tensor.Tensor._wrap(np.array(grad, copy=True))
     else:
         leaf.grad.data += grad
 
@@ -67,36 +68,47 @@ def run_backward(root, grad, retain_graph=False):
         _accumulate_into_leaf(root, np.asarray(grad, dtype=root.data.dtype))
         return
 
-    pending = {id(root): grad}
+    Tensor = _tensor.Tensor  # noqa: N806 - a local alias for the hot loop below
+    # Pending gradients are keyed by each tensor's grad_fn: one node per non-leaf tensor.
+    pending = {root.grad_fn: grad}
     for tensor in reversed(topological_order(root)):
-        grad = pending.pop(id(tensor), None)
+        node = tensor.grad_fn
+        grad = pending.pop(node, None)
         if grad is None:
             continue
         if tensor._retains_grad:
             _accumulate_into_leaf(tensor, np.asarray(grad, dtype=tensor.data.dtype))
 
-        node = tensor.grad_fn
-        if node.backward is None:
+        backward = node.backward
+        if backward is None:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Specify retain_graph=True if you "
                 "need to backward through the graph a second time."
             )
-        input_grads = node.backward(grad)
         if not retain_graph:
             node.backward = None
 
-        for parent, parent_grad in zip(node.inputs, input_grads):
+        for parent, parent_grad in zip(node.inputs, backward(grad), strict=True):
             if parent_grad is None or parent is None or not parent.requires_grad:
                 continue
-            if parent_grad.shape != parent.data.shape:
-                parent_grad = unbroadcast(parent_grad, parent.data.shape)
-            if parent_grad.dtype != parent.data.dtype:
+            data = parent.data
+            if parent_grad.shape != data.shape:
+                parent_grad = unbroadcast(parent_grad, data.shape)
+            if parent_grad.dtype is not data.dtype and parent_grad.dtype != data.dtype:
                 # A float32 input mixed with float64 gets a float32 gradient, as in torch.
-                parent_grad = parent_grad.astype(parent.data.dtype)
-            if parent.grad_fn is None:
-                _accumulate_into_leaf(parent, parent_grad)
-            elif id(parent) in pending:
-                pending[id(parent)] = pending[id(parent)] + parent_grad
+                parent_grad = parent_grad.astype(data.dtype)
+
+            parent_node = parent.grad_fn
+            if parent_node is None:
+                leaf_grad = parent.grad
+                if leaf_grad is None:
+                    # A copy, because closures may hand the same array to several inputs, and
+                    # later backward calls add into this one in place.
+                    parent.grad = Tensor._wrap(np.array(parent_grad, copy=True))
+                else:
+                    leaf_grad.data += parent_grad
+            elif parent_node in pending:
+                pending[parent_node] = pending[parent_node] + parent_grad
             else:
-                pending[id(parent)] = parent_grad
+                pending[parent_node] = parent_grad

@@ -32,7 +32,7 @@ class set_grad_enabled:  # noqa: N801 - torch's name
         return False
 
     def __call__(self, func):
-        # Used as a decorator, construction already flipped the flag: undo that and apply it per call.
+        # Construction already flipped the flag, so undo that and apply the mode per call.
         _GradMode.enabled = self.prev
         mode = self.mode
 
@@ -48,6 +48,11 @@ class _ModeContext:
     """Base of ``no_grad`` and ``enable_grad``: a context manager that is also a decorator."""
 
     mode = True
+
+    def __new__(cls, func=None):
+        # ``@no_grad`` without parentheses hands the function to the constructor, as torch allows.
+        instance = super().__new__(cls)
+        return instance if func is None else instance(func)
 
     def __enter__(self):
         self.prev = _GradMode.enabled

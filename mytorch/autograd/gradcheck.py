@@ -58,7 +58,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                     seed[j - offset] = 1.0
                 seeds.append(seed.reshape(out.data.shape))
                 offset += out.data.size
-            for out, seed in zip(outputs, seeds):
+            for out, seed in zip(outputs, seeds, strict=True):
                 if out.requires_grad and seed.any():
                     out.backward(Tensor._wrap(seed.astype(out.data.dtype)))
             if x.grad is not None:

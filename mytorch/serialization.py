@@ -11,6 +11,7 @@ Loading parses JSON and reads ``.npy`` files with ``allow_pickle=False``, so unl
 file cannot run code. Any file that is not a well-formed save file raises ``InvalidSaveFileError``.
 """
 
+import collections
 import io
 import json
 import math
@@ -97,7 +98,9 @@ class _Encoder:
                 raise TypeError(f"mytorch.save can store dict keys of type str or int only; "
                                 f"got key {key!r} of type {type(key).__name__} at {path}")
             items.append([key, self.encode(value, f"{path}[{key!r}]")])
-        return {"type": "dict", "items": items}
+        # An OrderedDict (what Module.state_dict returns) loads as one, other mappings as dicts.
+        return {"type": "dict", "items": items,
+                "ordered": isinstance(obj, collections.OrderedDict)}
 
 
 def _check_array_dtype(array, path):
@@ -232,7 +235,8 @@ class _Decoder:
         if kind == "dtype":
             return self._dtype(node.get("name"))
         if kind == "dict":
-            return self._dict(node.get("items"))
+            result = self._dict(node.get("items"))
+            return collections.OrderedDict(result) if node.get("ordered") is True else result
         if kind in ("list", "tuple"):
             items = node.get("items")
             if not isinstance(items, list):

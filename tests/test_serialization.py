@@ -1,5 +1,6 @@
 """mytorch.save and mytorch.load: exact round trips, and rejection of foreign or damaged files."""
 
+import collections
 import io
 import json
 import math
@@ -92,6 +93,16 @@ def test_nested_structure_round_trip():
     assert math.copysign(1.0, loaded["numbers"]["minus_zero"]) == -1.0
     assert loaded["unicode"] == "ñ→λ"
     assert loaded["dtype"] is mytorch.float64
+
+
+def test_ordered_dict_round_trip():
+    original = collections.OrderedDict([("b", 1), ("a", mytorch.zeros(2))])
+
+    loaded = round_trip({"state": original, "plain": {"x": 1}})
+
+    assert type(loaded["state"]) is collections.OrderedDict
+    assert list(loaded["state"]) == ["b", "a"]
+    assert type(loaded["plain"]) is dict
 
 
 def test_special_floats_round_trip():

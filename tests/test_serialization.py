@@ -9,8 +9,11 @@ import pickle
 import shlex
 import zipfile
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mytorch
 from mytorch.serialization import InvalidSaveFileError
@@ -433,3 +436,52 @@ def test_torch_save_file_raises(tmp_path):
         mytorch.load(path)
 
     assert str(path) in str(info.value)
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+def assert_identical(loaded, original):
+    """Assert equal types, key order and values, with NaN equal to NaN and -0.0 kept."""
+    assert type(loaded) is type(original)
+    if isinstance(original, mytorch.Tensor):
+        assert_same_tensor(loaded, original)
+    elif isinstance(original, dict):
+        assert list(loaded) == list(original)
+        for key in original:
+            assert_identical(loaded[key], original[key])
+    elif isinstance(original, (list, tuple)):
+        assert len(loaded) == len(original)
+        for left, right in zip(loaded, original, strict=True):
+            assert_identical(left, right)
+    elif isinstance(original, float):
+        assert (math.isnan(loaded) and math.isnan(original)) or (
+            loaded == original and math.copysign(1, loaded) == math.copysign(1, original))
+    else:
+        assert loaded == original
+
+
+def tensors():
+    shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+    dtypes = st.sampled_from([np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_])
+    arrays = dtypes.flatmap(lambda dtype: hnp.arrays(dtype, shapes))
+    return st.builds(mytorch.from_numpy, arrays)
+
+
+leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
+                   tensors())
+structures = st.recursive(
+    leaves,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.lists(children, max_size=4).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=6), st.integers()), children, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(structures)
+def test_generated_structures_round_trip(original):
+    assert_identical(round_trip(original), original)

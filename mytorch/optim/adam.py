@@ -27,9 +27,10 @@ class Adam(Optimizer):
 
     with :math:`m_0 = v_0 = \hat v_0 = 0`. The L2 decay is added to a copy of the gradient, never
     to ``p.grad``. The bias corrections are Python floats and the operations run in torch's
-    order, so float64 trajectories agree with torch's to about 1e-15 per step. ``state[p]`` holds
-    ``"step"`` (a float), ``"exp_avg"`` (:math:`m`), ``"exp_avg_sq"`` (:math:`v`) and, with
-    amsgrad, ``"max_exp_avg_sq"`` (:math:`\hat v`).
+    order, so in float64 the parameters stay within 1e-12 of torch's over the 50-step runs of
+    tests/test_optim_reference.py. ``state[p]`` contains ``"step"`` (a float), ``"exp_avg"``
+    (:math:`m`), ``"exp_avg_sq"`` (:math:`v`) and, with amsgrad, ``"max_exp_avg_sq"``
+    (:math:`\hat v`).
 
     Args:
         params: an iterable of tensors, or of dicts that define parameter groups.
@@ -66,7 +67,7 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid epsilon value: {group['eps']}")
         betas = group["betas"]
         if len(betas) != 2:
-            raise ValueError(f"Invalid betas: {betas}; expected two values (beta1, beta2)")
+            raise ValueError(f"Invalid betas: {betas}. Pass two values (beta1, beta2)")
         for index, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}")

@@ -21,7 +21,7 @@ class AdamW(Adam):
             \frac{m_t}{\sqrt{\hat v_t} / \sqrt{1 - \beta_2^t} + \epsilon}
 
     The decay shrinks the parameter directly instead of entering :math:`m` and :math:`v`, so a
-    zero gradient gives :math:`\theta_t = \theta_0 (1 - \gamma\lambda)^t`. ``state[p]`` holds
+    zero gradient gives :math:`\theta_t = \theta_0 (1 - \gamma\lambda)^t`. ``state[p]`` contains
     the same entries as :class:`Adam`'s.
 
     Args:

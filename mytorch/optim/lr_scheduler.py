@@ -31,7 +31,7 @@ class LRScheduler:
 
     Args:
         optimizer (Optimizer): the optimizer whose learning rates are scheduled.
-        last_epoch (int): index of the last epoch run; -1 starts a new schedule. Default: -1.
+        last_epoch (int): index of the last epoch run, or -1 to start a new schedule. Default: -1.
     """
 
     def __init__(self, optimizer, last_epoch=-1):
@@ -47,7 +47,7 @@ class LRScheduler:
                 if "initial_lr" not in group:
                     raise KeyError(
                         f"param 'initial_lr' is not specified in param_groups[{index}] when "
-                        f"resuming a scheduler with last_epoch={last_epoch}; load the "
+                        f"resuming a scheduler with last_epoch={last_epoch}. Load the "
                         "optimizer's state_dict first, or start with last_epoch=-1")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
@@ -62,7 +62,7 @@ class LRScheduler:
             self._is_initial = False
 
     def get_lr(self):
-        """Compute the learning rate of each group for ``last_epoch``; subclasses implement it."""
+        """Compute the learning rate of each group for ``last_epoch``. Subclasses implement it."""
         raise NotImplementedError
 
     def get_last_lr(self):
@@ -334,9 +334,6 @@ class CosineAnnealingLR(LRScheduler):
         eta_min = self.eta_min
         if self._is_initial:
             return self._current_lrs()
-        if self._step_count == 1 and self.last_epoch > 0:
-            # Resumed with last_epoch > 0: nothing to recurse from, so use the closed form.
-            return self._get_closed_form_lr()
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
             # At the trough the ratio below is 0/0, so the rise is added instead.
             rise = (1 - math.cos(math.pi / self.T_max)) / 2
@@ -386,9 +383,9 @@ class ReduceLROnPlateau(LRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode!r} is unknown; use 'min' or 'max'")
+            raise ValueError(f"mode {mode!r} is unknown. Use 'min' or 'max'")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode!r} is unknown; use 'rel' or 'abs'")
+            raise ValueError(f"threshold mode {threshold_mode!r} is unknown. Use 'rel' or 'abs'")
 
         self.factor = factor
         self.optimizer = optimizer
@@ -463,7 +460,7 @@ class ReduceLROnPlateau(LRScheduler):
                 raise RuntimeError(
                     f"The number of param groups in the optimizer "
                     f"({len(self.optimizer.param_groups)}) differs from when ReduceLROnPlateau "
-                    f"was initialized ({len(self.min_lrs)}); set min_lrs to one value per group")
+                    f"was initialized ({len(self.min_lrs)}). Set min_lrs to one value per group")
             self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
 
         for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):

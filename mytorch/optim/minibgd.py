@@ -17,7 +17,7 @@ class MiniBGD(Optimizer):
 
     Args:
         params: an iterable of tensors, or of dicts that define parameter groups.
-        lr (float): the learning rate :math:`\gamma`; required, because no default suits every
+        lr (float): the learning rate :math:`\gamma`. It is required, because no default suits every
             problem.
     """
 

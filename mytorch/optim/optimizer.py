@@ -32,12 +32,12 @@ class Optimizer:
 
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
-                            f"Tensors or dicts, but got a single {type(params).__name__}; "
-                            "wrap it in a list")
+                            f"Tensors or dicts, but got a single {type(params).__name__}. "
+                            "Wrap it in a list")
         if isinstance(params, (set, frozenset)):
             raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets will change between runs; "
-                            "pass a list instead")
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Pass a list instead")
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -53,7 +53,7 @@ class Optimizer:
     # ----------------------------------------------------------------- groups
 
     def _validate_group(self, group):
-        """Raise ValueError for an invalid hyperparameter in ``group``; subclasses override."""
+        """Raise ValueError for an invalid hyperparameter in ``group``. Subclasses override it."""
 
     def add_param_group(self, param_group):
         """Add a group of parameters, filling in every hyperparameter it leaves out from defaults.
@@ -68,8 +68,8 @@ class Optimizer:
             params = [params]
         elif isinstance(params, (set, frozenset)):
             raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets will change between runs; "
-                            "pass a list instead")
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Pass a list instead")
         else:
             params = list(params)
 
@@ -78,7 +78,7 @@ class Optimizer:
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
                                 f"{type(param).__name__}")
             if not param.is_leaf:
-                raise ValueError("can't optimize a non-leaf Tensor; pass the leaf tensors the "
+                raise ValueError("can't optimize a non-leaf Tensor. Pass the leaf tensors the "
                                  "model was built from, or .detach().requires_grad_() a copy")
 
         group = dict(param_group)
@@ -110,9 +110,11 @@ class Optimizer:
                     p.grad.data.fill(0)
 
     def step(self, closure=None):
-        """Apply one update to every parameter that has a gradient; subclasses implement it.
+        """Apply one update to every parameter that has a gradient. Subclasses implement it.
 
         ``closure``, if given, re-evaluates the model and returns the loss, which step returns.
+        Implementations call ``_run_closure`` first, which also tells the lr schedulers that a
+        step ran.
         """
         raise NotImplementedError
 
@@ -144,7 +146,7 @@ class Optimizer:
 
         Parameters are replaced by their index in the order of ``param_groups``: ``state`` maps
         each index to its buffers and step count, and each group's ``"params"`` is a list of
-        indices. Tuples (``betas``) become lists, so the dict holds only tensors, numbers,
+        indices. Tuples (``betas``) become lists, so the dict contains only tensors, numbers,
         strings, bools, None, lists and dicts. As in torch, the state tensors are the live
         buffers, not copies: save them before the next ``step()`` or copy them.
         """
@@ -229,7 +231,7 @@ def _plain(value):
 
 
 def _as_index(key):
-    """Return a saved state key as an int index; a saver may have turned it into a string."""
+    """Return a saved state key as an int index, because a saver may have made it a string."""
     if isinstance(key, str) and key.isdigit():
         return int(key)
     return key

@@ -27,7 +27,7 @@ class RMSprop(Optimizer):
         \theta_t &\leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde v_t} + \epsilon)
             \quad \text{otherwise}
 
-    with :math:`v_0 = \bar g_0 = b_0 = 0`. ``state[p]`` holds ``"step"`` (a float),
+    with :math:`v_0 = \bar g_0 = b_0 = 0`. ``state[p]`` contains ``"step"`` (a float),
     ``"square_avg"`` (:math:`v`), and ``"momentum_buffer"`` (:math:`b`) if momentum > 0 and
     ``"grad_avg"`` (:math:`\bar g`) if centered.
 

@@ -25,7 +25,7 @@ class SGD(Optimizer):
         \theta_t &\leftarrow \theta_{t-1} - \gamma g_t
 
     The first momentum buffer is a copy of the gradient, undamped, as in torch. ``state[p]``
-    holds ``"momentum_buffer"`` (a tensor) once a step with momentum has run.
+    contains ``"momentum_buffer"`` (a tensor) once a step with momentum has run.
 
     Args:
         params: an iterable of tensors, or of dicts that define parameter groups.
@@ -33,7 +33,7 @@ class SGD(Optimizer):
         momentum (float): momentum factor :math:`\mu`. Default: 0.
         dampening (float): dampening :math:`\tau` of the momentum. Default: 0.
         weight_decay (float): L2 penalty :math:`\lambda`, added to the gradient. Default: 0.
-        nesterov (bool): use Nesterov momentum; needs momentum > 0 and zero dampening.
+        nesterov (bool): use Nesterov momentum, which needs momentum > 0 and zero dampening.
             Default: False.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
     """

@@ -1,0 +1,54 @@
+"""Write tests/reference/optim_references.npz: torch's trajectories and lr sequences.
+
+Run from the repository root with torch installed (the values in the file come from torch
+2.13.0, CPU, float64):
+
+    python tests/reference/make_optim_references.py
+
+For every case in optim_problems.OPTIMIZER_CASES and every problem, the file stores the problem's
+arrays and the parameter trajectory of STEPS torch steps. For every case in SCHEDULER_CASES it
+stores the lr of each group over SCHEDULER_STEPS epochs. tests/test_optim_reference.py replays
+the same runs in mytorch and compares.
+"""
+
+import pathlib
+import warnings
+
+import numpy as np
+import optim_problems as problems
+import torch
+
+OUTPUT = pathlib.Path(__file__).with_name("optim_references.npz")
+SEED = 20260412
+
+
+def main():
+    torch.set_default_dtype(torch.float64)
+    arrays = {"torch_version": np.array(torch.__version__)}
+    rng = np.random.default_rng(SEED)
+
+    for problem in problems.PROBLEMS:
+        params, data = problems.make_problem_arrays(problem, rng)
+        for index, array in enumerate(params):
+            arrays[f"{problem}/param{index}"] = array
+        for key, array in data.items():
+            arrays[f"{problem}/data/{key}"] = array
+        for case in problems.OPTIMIZER_CASES:
+            trajectory = problems.run_optimizer(torch, case, problem, params, data)
+            if not np.all(np.isfinite(trajectory)):
+                raise RuntimeError(f"case {case[0]} on {problem} diverged. Lower its lr")
+            arrays[f"{problem}/trajectory/{case[0]}"] = trajectory
+
+    metrics = problems.plateau_metrics()
+    arrays["scheduler/metrics"] = metrics
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for case in problems.SCHEDULER_CASES:
+            arrays[f"scheduler/lr/{case[0]}"] = problems.run_schedulers(torch, case, metrics)
+
+    np.savez_compressed(OUTPUT, **arrays)
+    print(f"wrote {len(arrays)} arrays to {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()

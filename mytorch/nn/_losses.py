@@ -26,7 +26,7 @@ def _target_input(target):
 
 
 def _shape_text(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return str(tuple(int(size) for size in shape))
 
 
 # ------------------------------------------------------------------ binary targets
@@ -46,8 +46,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction_mode = _reduction.resolve(size_average, reduce, reduction)
     x, y = input.data, data_of(target)
     if not isinstance(y, np.ndarray) or y.shape != x.shape:
-        raise ValueError(f"Target size ({_shape_text(np.shape(y))}) must be the same as input size "
-                         f"({_shape_text(x.shape)}); reshape the target, e.g. with "
+        raise ValueError(f"Target size {_shape_text(np.shape(y))} must be the same as input size "
+                         f"{_shape_text(x.shape)}; reshape the target, e.g. with "
                          "target.view_as(input)")
     w = None if weight is None else data_of(weight)
     p = None if pos_weight is None else data_of(pos_weight)
@@ -93,8 +93,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction_mode = _reduction.resolve(size_average, reduce, reduction)
     x, y = input.data, data_of(target)
     if not isinstance(y, np.ndarray) or y.shape != x.shape:
-        raise ValueError(f"Using a target size ({_shape_text(np.shape(y))}) that is different to "
-                         f"the input size ({_shape_text(x.shape)}) is deprecated. Please ensure "
+        raise ValueError(f"Using a target size {_shape_text(np.shape(y))} that is different to "
+                         f"the input size {_shape_text(x.shape)} is deprecated. Please ensure "
                          "they have the same size.")
     if x.size and not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError(f"all elements of input should be between 0 and 1, got values in "
@@ -118,7 +118,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         if w is not None:
             g = g * w
         grad_x = g * (x - y) / np.maximum((1 - x) * x, _BCE_EPSILON)
-        grad_y = None if _target_input(target) is None else g * (log_1mx - log_x)
+        grad_y = None
+        if _target_input(target) is not None:
+            # torch 2.13 differentiates the target without the clamp: -logit(x), ±inf at 0 and 1.
+            with np.errstate(divide="ignore"):
+                grad_y = g * (np.log1p(-x) - np.log(x))
         return grad_x, grad_y
 
     return result(out, (input, _target_input(target)), backward, "BinaryCrossEntropyBackward0")
@@ -204,7 +208,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     reduction_mode = _reduction.resolve(size_average, reduce, reduction)
     x, t = input.data, data_of(target)
     if not isinstance(t, np.ndarray) or t.dtype.kind not in "iu":
-        dtype = getattr(t, "dtype", type(t).__name__)
+        dtype = target.dtype if isinstance(target, Tensor) else type(target).__name__
         raise RuntimeError(f"nll_loss expects a target of class indices with an integer dtype, "
                            f"got {dtype}; convert it with target.long()")
     x2, t2 = _class_batch(x, t)

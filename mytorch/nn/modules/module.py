@@ -33,7 +33,7 @@ def _indent_after_first_line(text, spaces):
 
 
 def _shape_text(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return str(tuple(int(size) for size in shape))
 
 
 class Module:

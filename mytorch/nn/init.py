@@ -87,7 +87,11 @@ def zeros_(tensor):
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
-    """Fill ``tensor`` from U(-a, a) with ``a = gain·√(6 / (fan_in + fan_out))`` (Glorot, 2010)."""
+    """Fill ``tensor`` from U(-a, a) with ``a = gain·√(6 / (fan_in + fan_out))``.
+
+    This is Glorot and Bengio (2010), "Understanding the difficulty of training deep feedforward
+    neural networks".
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
@@ -114,11 +118,11 @@ def _is_empty(tensor):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """Fill ``tensor`` from U(-bound, bound) with ``bound = gain·√(3 / fan)`` (He et al., 2015).
+    """Fill ``tensor`` from U(-bound, bound) with ``bound = gain·√(3 / fan)``.
 
-    ``fan`` is fan_in or fan_out as ``mode`` says; ``gain = calculate_gain(nonlinearity, a)``, so
-    ``a`` is the negative slope of a leaky_relu. ``Linear`` uses ``a=√5``, which gives
-    ``bound = 1/√fan_in``.
+    This is He et al. (2015), "Delving Deep into Rectifiers". ``fan`` is fan_in or fan_out, as
+    ``mode`` selects, and ``gain = calculate_gain(nonlinearity, a)``, so ``a`` is the negative
+    slope of a leaky_relu. ``Linear`` uses ``a=√5``, which gives ``bound = 1/√fan_in``.
     """
     if _is_empty(tensor):
         return tensor

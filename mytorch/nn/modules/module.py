@@ -11,7 +11,7 @@ from mytorch.nn.parameter import Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it expected but missed, and the extra ones."""
+    """The result of ``load_state_dict``: the keys it expected but missed, and the extra ones."""
 
     __slots__ = ()
 
@@ -218,16 +218,19 @@ class Module:
         """
         if memo is None:
             memo = set()
-        if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is None:
-                continue
-            child_prefix = prefix + ("." if prefix else "") + name
-            yield from module.named_modules(memo, child_prefix, remove_duplicate)
+        # An explicit stack instead of recursion: optimizers and zero_grad walk the tree every
+        # step, and nested generators cost a frame per level and module.
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in memo:
+                    continue
+                memo.add(id(module))
+            yield name, module
+            children = [(name + "." + child_name if name else child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
 
     def modules(self):
         """Yield this module and every submodule, depth first."""
@@ -323,7 +326,7 @@ class Module:
     def _apply_to_tensors(self, convert):
         """Replace the arrays of every parameter, gradient and buffer by ``convert(array)``.
 
-        The parameter objects stay the same, so an optimizer built earlier still holds them.
+        The parameter objects stay the same, so an optimizer built earlier still updates them.
         """
         for module in self.modules():
             for param in module._parameters.values():
@@ -424,7 +427,7 @@ class Module:
         """Copy the tensors of ``state_dict`` into this module's parameters and buffers.
 
         Values are copied into the existing parameter objects (cast to their dtype), so an
-        optimizer that holds them sees the new values. ``assign=True`` instead puts a new
+        optimizer that references them sees the new values. ``assign=True`` instead puts a new
         Parameter that shares the value's array in place of each old one. With ``strict``, keys
         missing from ``state_dict`` and keys the module does not have raise a RuntimeError that
         lists them all; a shape mismatch raises even without ``strict``. Returns the named tuple

@@ -1,0 +1,245 @@
+"""Data sources, the seeded stratified split, and standardisation.
+
+Every source returns a feature matrix and integer class labels 0..k-1. ``make_splits`` then cuts
+train, validation and test sets with the class proportions kept in each, and standardises all
+three with the mean and scale of the training set alone, so nothing about validation or test data
+leaks into training.
+"""
+
+import io
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets as sklearn_datasets
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+SKLEARN_LOADERS = {
+    "breast_cancer": sklearn_datasets.load_breast_cancer,
+    "iris": sklearn_datasets.load_iris,
+    "digits": sklearn_datasets.load_digits,
+}
+FILE_SOURCES = ("csv", "tutorial_pickle")
+
+
+@dataclass
+class Arrays:
+    """A whole data set before the split: features (n, d) float64, labels (n,) int64 in 0..k-1."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    feature_names: list[str]
+    class_names: list[str]
+    # A path or URL recorded as the data set's source in MLflow.
+    source: str
+
+
+@dataclass
+class Splits:
+    """Standardised train/validation/test arrays of one data set."""
+
+    name: str
+    arrays: Arrays
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    scaler: StandardScaler
+
+    @property
+    def n_features(self):
+        return self.x_train.shape[1]
+
+    @property
+    def n_classes(self):
+        return len(self.arrays.class_names)
+
+
+def resolve_path(path):
+    """Find ``path`` in the launch directory, else in the repository; raise if in neither."""
+    candidate = Path(path).expanduser()
+    if candidate.exists():
+        return candidate.resolve()
+
+    in_repo = REPO_ROOT / candidate
+    if not candidate.is_absolute() and in_repo.exists():
+        return in_repo
+    raise FileNotFoundError(
+        f"data file {str(path)!r} not found in the launch directory {Path.cwd()} nor in "
+        f"{REPO_ROOT}; check data.path"
+    )
+
+
+def load_arrays(data_cfg):
+    """Load the whole data set that ``data_cfg.source`` names."""
+    source = data_cfg.source
+    if source in SKLEARN_LOADERS:
+        bunch = SKLEARN_LOADERS[source]()
+        return Arrays(
+            features=np.asarray(bunch.data, dtype=np.float64),
+            labels=np.asarray(bunch.target, dtype=np.int64),
+            feature_names=[str(name) for name in bunch.feature_names],
+            class_names=[str(name) for name in bunch.target_names],
+            source=data_cfg.url or f"sklearn.datasets.load_{source}",
+        )
+
+    if source not in FILE_SOURCES:
+        known = ", ".join([*SKLEARN_LOADERS, *FILE_SOURCES])
+        raise ValueError(f"unknown data.source {source!r}; use one of: {known}")
+
+    if data_cfg.path is None:
+        raise ValueError(f"data.source={source} reads a file; set data.path")
+    path = resolve_path(data_cfg.path)
+    if source == "csv":
+        if data_cfg.target is None:
+            raise ValueError("data.source=csv needs the label column; set data.target")
+        features = None if data_cfg.features is None else list(data_cfg.features)
+        return read_csv(path, data_cfg.target, features)
+    return read_tutorial_pickle(path)
+
+
+def read_csv(path, target, features=None):
+    """Read a CSV file with a header row; ``target`` names the label column.
+
+    Without ``features``, every other column is a feature. Labels of any type are mapped to
+    0..k-1 in sorted order, and their original values become the class names.
+    """
+    frame = pd.read_csv(path)
+    if target not in frame.columns:
+        raise ValueError(f"target column {target!r} not found in {path}; "
+                         f"columns are {list(frame.columns)}")
+    if features is None:
+        features = [column for column in frame.columns if column != target]
+    missing = [column for column in features if column not in frame.columns]
+    if missing:
+        raise ValueError(f"feature columns {missing} not found in {path}; "
+                         f"columns are {list(frame.columns)}")
+    if not features:
+        raise ValueError(f"{path} has no feature column besides the target {target!r}")
+
+    feature_frame = frame[features]
+    not_numeric = [c for c in features if not pd.api.types.is_numeric_dtype(feature_frame[c])]
+    if not_numeric:
+        raise ValueError(f"feature columns {not_numeric} in {path} are not numeric; "
+                         f"encode them or leave them out of data.features")
+    if feature_frame.isna().any().any() or frame[target].isna().any():
+        raise ValueError(f"{path} has empty cells; fill or drop those rows first")
+
+    classes, labels = np.unique(frame[target].to_numpy(), return_inverse=True)
+    return Arrays(
+        features=feature_frame.to_numpy(dtype=np.float64),
+        labels=labels.astype(np.int64),
+        feature_names=[str(c) for c in features],
+        class_names=[str(c) for c in classes],
+        source=str(path),
+    )
+
+
+class BuiltinsUnpickler(pickle.Unpickler):
+    """An unpickler that builds builtin containers and numbers and raises on any other type.
+
+    Pickle runs code by naming a callable (``os.system``, ``builtins.eval``) for the loader to
+    look up and call. Lists, tuples, dicts, strings and numbers need no lookup, and the few
+    builtins that do (sets, complex numbers) are listed here, so every other name is rejected.
+    """
+
+    ALLOWED = {
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "complex"),
+        ("builtins", "int"),
+        ("builtins", "float"),
+        ("builtins", "bool"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"pickle refers to {module}.{name}, but only builtin containers and numbers are "
+            f"allowed; convert the file to CSV or to plain lists, tuples and numbers"
+        )
+
+
+def load_builtins_pickle(raw):
+    """Unpickle ``raw`` bytes that may contain only builtin containers and numbers."""
+    return BuiltinsUnpickler(io.BytesIO(raw)).load()
+
+
+def read_tutorial_pickle(path):
+    """Read points stored as a pickle of ``[((x1, x2, ...), label), ...]``."""
+    records = load_builtins_pickle(Path(path).read_bytes())
+    if not isinstance(records, (list, tuple)) or not records:
+        raise ValueError(f"{path} must hold a non-empty list of ((x1, x2), label) pairs, "
+                         f"not {type(records).__name__}")
+
+    points, raw_labels = [], []
+    for index, record in enumerate(records):
+        if not (isinstance(record, (list, tuple)) and len(record) == 2
+                and isinstance(record[0], (list, tuple))):
+            raise ValueError(f"record {index} of {path} is {record!r}; "
+                             f"expected ((x1, x2), label)")
+        points.append(record[0])
+        raw_labels.append(record[1])
+
+    widths = {len(point) for point in points}
+    if len(widths) != 1:
+        raise ValueError(f"points in {path} have different lengths {sorted(widths)}")
+    features = np.asarray(points, dtype=np.float64)
+    classes, labels = np.unique(np.asarray(raw_labels), return_inverse=True)
+    return Arrays(
+        features=features,
+        labels=labels.astype(np.int64),
+        feature_names=[f"x{i + 1}" for i in range(features.shape[1])],
+        class_names=[str(c) for c in classes],
+        source=str(path),
+    )
+
+
+def make_splits(name, arrays, val_size, test_size, seed):
+    """Split stratified by class with ``seed``, then standardise with training statistics."""
+    for key, size in (("val_size", val_size), ("test_size", test_size)):
+        if not 0 < size < 1:
+            raise ValueError(f"data.{key}={size} must lie strictly between 0 and 1")
+    if val_size + test_size >= 1:
+        raise ValueError(f"data.val_size + data.test_size = {val_size + test_size} leaves no "
+                         f"training data; make their sum less than 1")
+    if len(arrays.class_names) < 2:
+        raise ValueError(f"data set {name!r} has a single class {arrays.class_names}; "
+                         f"classification needs at least two")
+
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        arrays.features, arrays.labels, test_size=test_size, stratify=arrays.labels,
+        random_state=seed,
+    )
+    # val_size is a share of the whole set, so rescale it to the share of what remains.
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=val_size / (1 - test_size), stratify=y_rest,
+        random_state=seed,
+    )
+
+    scaler = StandardScaler().fit(x_train)
+    return Splits(
+        name=name,
+        arrays=arrays,
+        x_train=scaler.transform(x_train),
+        y_train=y_train,
+        x_val=scaler.transform(x_val),
+        y_val=y_val,
+        x_test=scaler.transform(x_test),
+        y_test=y_test,
+        scaler=scaler,
+    )
+
+
+def load_splits(data_cfg, seed):
+    """Load the data set that ``data_cfg`` describes and split it with ``seed``."""
+    arrays = load_arrays(data_cfg)
+    return make_splits(data_cfg.name, arrays, data_cfg.val_size, data_cfg.test_size, seed)

@@ -1,0 +1,270 @@
+"""MLflow tracking: one run per job, buffered metrics, and the time spent in MLflow calls.
+
+Only ``MlflowClient`` is used, never the fluent ``mlflow.start_run`` API, so no active run and
+no ``MLFLOW_RUN_ID`` variable exist to leak from one job to the next when a sweep runs all its
+jobs in one process.
+"""
+
+import json
+import logging
+import math
+import os
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+# Telemetry would send usage data to an outside host. A user may still turn it on by setting the
+# variable before starting the harness.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import mlflow  # noqa: E402 - must come after the telemetry switch
+from hydra.experimental.callback import Callback  # noqa: E402
+from mlflow import MlflowClient  # noqa: E402
+from mlflow.data.dataset_source_registry import get_dataset_source_from_json  # noqa: E402
+from mlflow.data.http_dataset_source import HTTPDatasetSource  # noqa: E402
+from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# MLflow's limits per log_batch call.
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_PER_BATCH = 100
+# Buffered metrics are sent at least this often, so `mlflow ui` shows a long run's progress.
+FLUSH_INTERVAL_SECONDS = 5.0
+
+
+class CallTimer:
+    """Wall time and count of the MLflow calls made in this process."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.calls = 0
+
+    def snapshot(self):
+        return self.seconds, self.calls
+
+
+MLFLOW_TIMER = CallTimer()
+
+
+class TimedClient:
+    """An ``MlflowClient`` whose method calls add their wall time to ``MLFLOW_TIMER``."""
+
+    def __init__(self, tracking_uri):
+        started = time.perf_counter()
+        self._client = MlflowClient(tracking_uri)
+        MLFLOW_TIMER.seconds += time.perf_counter() - started
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                MLFLOW_TIMER.seconds += time.perf_counter() - started
+                MLFLOW_TIMER.calls += 1
+
+        return timed
+
+
+def ensure_experiment(client, name):
+    """Return the id of experiment ``name``, creating it (and the database) if needed."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        if experiment.lifecycle_stage == "deleted":
+            raise RuntimeError(f"MLflow experiment {name!r} is deleted; restore it with "
+                               f"`mlflow experiments restore` or set tracking.experiment")
+        return experiment.experiment_id
+    log.info("creating MLflow experiment %r", name)
+    return client.create_experiment(name)
+
+
+def flatten_config(cfg):
+    """Flatten a resolved DictConfig to {"optimizer.lr": "0.01", ...} with string values."""
+    container = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    flat = {}
+
+    def walk(node, prefix):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        else:
+            flat[prefix[:-1]] = "null" if node is None else str(node)
+
+    walk(container, "")
+    return flat
+
+
+def git_state():
+    """Return (commit, dirty) of the repository, or ("unknown", "unknown") without git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, check=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        log.warning("git state unavailable, tagging the run 'unknown': %s", error)
+        return "unknown", "unknown"
+    return commit, str(bool(status.strip())).lower()
+
+
+class MetricBuffer:
+    """Metrics kept in memory until ``drain``; values that are NaN or infinite are dropped.
+
+    MLflow's UI breaks on NaN and stores inf as 1.797e308, so such values are counted in
+    ``dropped`` and not sent. Divergence itself is reported by the training loop.
+    """
+
+    def __init__(self):
+        self.pending = []
+        self.dropped = 0
+
+    def add(self, key, value, step):
+        value = float(value)
+        if not math.isfinite(value):
+            self.dropped += 1
+            return
+        self.pending.append(Metric(key, value, int(time.time() * 1000), int(step)))
+
+    def drain(self):
+        pending, self.pending = self.pending, []
+        return pending
+
+
+class TrackedRun:
+    """One MLflow run, used as a context manager that ends it FINISHED, FAILED or KILLED.
+
+    An exception inside the ``with`` block ends the run FAILED, and KeyboardInterrupt (Ctrl-C)
+    ends it KILLED, before the exception propagates. Hydra skips its ``on_job_end`` callback on
+    Ctrl-C, so the run has to be ended here.
+    """
+
+    def __init__(self, tracking_cfg, tags):
+        self.client = TimedClient(tracking_cfg.uri)
+        self.experiment_id = ensure_experiment(self.client, tracking_cfg.experiment)
+        self.run_name = tracking_cfg.run_name
+        self.tags = tags
+        self.buffer = MetricBuffer()
+        self.last_flush = time.perf_counter()
+        self.run_id = None
+
+    def __enter__(self):
+        run = self.client.create_run(self.experiment_id, run_name=self.run_name, tags=self.tags)
+        self.run_id = run.info.run_id
+        log.info("MLflow run %s (%s) in experiment %s", self.run_id, run.info.run_name,
+                 self.experiment_id)
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+
+        try:
+            self.flush()
+        except Exception:
+            # The run still has to be ended; the original error, if any, is re-raised below.
+            log.exception("sending the last metrics of run %s failed", self.run_id)
+        if exc_type is not None and not issubclass(exc_type, KeyboardInterrupt):
+            self.client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
+        self.client.set_terminated(self.run_id, status=status)
+        log.info("MLflow run %s ended %s", self.run_id, status)
+        return False
+
+    def log_metric(self, key, value, step):
+        """Buffer one metric value; send the buffer when it is full or FLUSH_INTERVAL has passed."""
+        self.buffer.add(key, value, step)
+        full = len(self.buffer.pending) >= MAX_METRICS_PER_BATCH
+        if full or time.perf_counter() - self.last_flush > FLUSH_INTERVAL_SECONDS:
+            self.flush()
+
+    def flush(self):
+        """Send every buffered metric in batches of at most 1000."""
+        pending = self.buffer.drain()
+        for start in range(0, len(pending), MAX_METRICS_PER_BATCH):
+            self.client.log_batch(self.run_id,
+                                  metrics=pending[start:start + MAX_METRICS_PER_BATCH])
+        self.last_flush = time.perf_counter()
+
+    def log_params(self, params):
+        items = [Param(key, value) for key, value in params.items()]
+        for start in range(0, len(items), MAX_PARAMS_PER_BATCH):
+            self.client.log_batch(self.run_id, params=items[start:start + MAX_PARAMS_PER_BATCH])
+
+    def set_tags(self, tags):
+        self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_artifact(self, path, artifact_path=None):
+        self.client.log_artifact(self.run_id, str(path), artifact_path)
+
+    def log_artifacts(self, folder, artifact_path=None):
+        self.client.log_artifacts(self.run_id, str(folder), artifact_path)
+
+    def log_dataset(self, frame, name, source, target, context="train"):
+        """Record the data set (name, digest, source) as an input of the run."""
+        if source.startswith(("http://", "https://")):
+            dataset_source = HTTPDatasetSource(source)
+        else:
+            dataset_source = get_dataset_source_from_json(json.dumps({"uri": source}), "local")
+        with warnings.catch_warnings():
+            # MLflow hints that integer label columns cannot hold missing values; ours have none.
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            dataset = mlflow.data.from_pandas(frame, source=dataset_source, name=name,
+                                              targets=target)
+            # NOTE: _to_mlflow_entity is what mlflow.log_input calls; the client API has no
+            # public way to turn a Dataset into the entity that log_inputs takes.
+            entity = dataset._to_mlflow_entity()
+        context_tag = InputTag(key="mlflow.data.context", value=context)
+        self.client.log_inputs(self.run_id, [DatasetInput(entity, tags=[context_tag])])
+
+
+class TrackingSetupCallback(Callback):
+    """Create the MLflow store and experiment before any job, and time the whole sweep.
+
+    Jobs that start together on a SQLite file that does not exist yet race on creating its
+    tables, so the database is created once here, before the launcher starts any job.
+    """
+
+    def __init__(self):
+        self.started = None
+        self.mlflow_seconds_at_start = 0.0
+
+    def _setup(self, config):
+        client = TimedClient(config.tracking.uri)
+        ensure_experiment(client, config.tracking.experiment)
+
+    def on_run_start(self, config, **kwargs):
+        self._setup(config)
+
+    def on_multirun_start(self, config, **kwargs):
+        self.started = time.perf_counter()
+        self.mlflow_seconds_at_start = MLFLOW_TIMER.seconds
+        self._setup(config)
+
+    def on_multirun_end(self, config, **kwargs):
+        if self.started is None:
+            return
+        wall = time.perf_counter() - self.started
+        in_mlflow = MLFLOW_TIMER.seconds - self.mlflow_seconds_at_start
+        summary = {
+            "wall_seconds": round(wall, 3),
+            "mlflow_seconds": round(in_mlflow, 3),
+            "mlflow_share": round(in_mlflow / wall, 4) if wall > 0 else 0.0,
+            "mlflow_calls": MLFLOW_TIMER.calls,
+        }
+        # The basic launcher runs every job in this process, so MLFLOW_TIMER saw all of them;
+        # other launchers run jobs elsewhere and only the setup calls are counted here.
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        (sweep_dir / "sweep_timing.json").write_text(json.dumps(summary, indent=2) + "\n")
+        log.info("sweep took %.1f s, of which %.1f s (%.1f%%) in MLflow calls; see %s",
+                 wall, in_mlflow, 100 * summary["mlflow_share"], sweep_dir / "sweep_timing.json")

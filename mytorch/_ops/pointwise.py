@@ -64,8 +64,8 @@ def pow(a, b):  # noqa: A001 - torch's name
                 grad_a = grad_a.astype(g.dtype, copy=False)
         if isinstance(b, Tensor) and b.requires_grad:
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.log(a_data)
-            grad_b = g * np.where((a_data == 0) & (b_data >= 0), 0.0, out * log_a)
+                # 0 * log(0) is NaN, but np.where replaces it where a == 0.
+                grad_b = g * np.where((a_data == 0) & (b_data >= 0), 0.0, out * np.log(a_data))
         return grad_a, grad_b
 
     return result(out, (as_input(a), as_input(b)), backward, "PowBackward0")

@@ -162,7 +162,10 @@ def _softmax_dim(dim, ndim, name):
 def _shifted(x, axis):
     # Subtracting the maximum keeps exp() from overflowing; a row of -inf stays -inf, not NaN.
     peak = x.max(axis=axis, keepdims=True)
-    return x - np.where(np.isfinite(peak), peak, 0)
+    with np.errstate(over="ignore"):
+        # Only a value more than the dtype's max below the peak overflows, to -inf: its exact
+        # log-probability rounds there too.
+        return x - np.where(np.isfinite(peak), peak, 0)
 
 
 def softmax(a, dim=None):

@@ -367,3 +367,75 @@ def test_repr_lists_group_hyperparameters():
     assert "    lr: 0.1\n" in text
     assert "    momentum: 0.9\n" in text
     assert text.endswith(")")
+
+
+# ----------------------------------------------------------------- flat and per-parameter paths
+
+FLAT_CAPABLE = [
+    (optim.Adam, {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True, "maximize": True}),
+    (optim.AdamW, {"lr": 0.05, "weight_decay": 0.1}),
+    (optim.RMSprop, {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.1}),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.1, "initial_accumulator_value": 0.1}),
+]
+
+
+def _mlp_params():
+    rng = np.random.default_rng(5)
+    return [_param(rng.normal(size=shape)) for shape in [(2, 3), (2,), (1, 2), (1,)]]
+
+
+def _mlp_loss(params):
+    weight1, bias1, weight2, bias2 = params
+    inputs = mytorch.tensor(np.array([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3], [0.1, 0.1, 0.4]]))
+    hidden = mytorch.tanh(inputs @ weight1.T + bias1)
+    return ((hidden @ weight2.T + bias2 - 0.5) ** 2).mean()
+
+
+def _run_mlp(cls, kwargs, one_group, drop_grad_at=None):
+    params = _mlp_params()
+    # One group of several parameters takes the flat path, one group per parameter does not.
+    groups = [{"params": params}] if one_group else [{"params": [p]} for p in params]
+    optimizer = cls(groups, **kwargs)
+    for step in range(12):
+        optimizer.zero_grad()
+        _mlp_loss(params).backward()
+        if step == drop_grad_at:
+            params[1].grad = None
+        optimizer.step()
+    return params, optimizer
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), FLAT_CAPABLE,
+                         ids=[cls.__name__ for cls, _ in FLAT_CAPABLE])
+@pytest.mark.parametrize("drop_grad_at", [None, 4])
+def test_flat_path_matches_per_parameter_path(cls, kwargs, drop_grad_at):
+    flat_params, flat_optimizer = _run_mlp(cls, kwargs, True, drop_grad_at)
+    single_params, single_optimizer = _run_mlp(cls, kwargs, False, drop_grad_at)
+
+    # Without a dropped gradient the one-group run must really have used the flat layout.
+    if drop_grad_at is None:
+        assert len(flat_optimizer._flat_groups) == 1
+    assert not single_optimizer._flat_groups
+
+    for flat, single in zip(flat_params, single_params, strict=True):
+        assert np.array_equal(flat.data, single.data)
+        flat_state = flat_optimizer.state[flat]
+        single_state = single_optimizer.state[single]
+        assert set(flat_state) == set(single_state)
+        for name, value in single_state.items():
+            if name == "step":
+                assert flat_state[name] == value
+            else:
+                assert np.array_equal(flat_state[name].data, value.data), name
+
+
+def test_flat_path_state_survives_load():
+    params, optimizer = _run_mlp(optim.Adam, {"lr": 0.05}, True)
+    state_dict = optimizer.state_dict()
+
+    assert [state["step"] for state in state_dict["state"].values()] == [12.0] * 4
+    other = optim.Adam(_mlp_params(), lr=0.05)
+    other.load_state_dict(state_dict)
+    for index, p in enumerate(other.param_groups[0]["params"]):
+        np.testing.assert_array_equal(other.state[p]["exp_avg"].data,
+                                      state_dict["state"][index]["exp_avg"].data)

@@ -73,39 +73,49 @@ class Adagrad(Optimizer):
         """Update every parameter that has a gradient and return the closure's loss, if any."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            lr_decay = group["lr_decay"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            maximize = group["maximize"]
+            params = [p for p in group["params"] if p.grad is not None]
+            buffer_fills = {"sum": group["initial_accumulator_value"]}
 
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                param = p.data
-                grad = p.grad.data
+            flat = self._flat_group(group, params, buffer_fills, 2)
+            if flat is not None:
+                states = [self.state[p] for p in flat.params]
+                step = states[0]["step"] + 1.0
+                for state in states:
+                    state["step"] = step
+                flat.gather()
+                _adagrad_update(group, step, flat.param, flat.grad, flat.buffers["sum"],
+                                *flat.work)
+                flat.scatter()
+                continue
+
+            for p in params:
                 state = self.state[p]
                 if not state:
                     # A group added with add_param_group after construction.
                     self._init_state(p, group)
-                state_sum = state["sum"].data
-                work, std = self._scratch_arrays(p, 2)
-
-                step = state["step"] + 1.0
-                state["step"] = step
-
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
-
-                clr = lr / (1 + (step - 1) * lr_decay)
-
-                np.multiply(grad, grad, out=work)
-                state_sum += work
-                np.sqrt(state_sum, out=std)
-                std += eps
-                np.multiply(grad, clr, out=work)
-                work /= std
-                param -= work
+                state["step"] += 1.0
+                _adagrad_update(group, state["step"], p.data, p.grad.data, state["sum"].data,
+                                *self._scratch_arrays(p, 2))
         return loss
+
+
+def _adagrad_update(group, step, param, grad, state_sum, work, std):
+    """Apply step number ``step`` to the array ``param`` and the sum of squares, in place.
+
+    ``work`` and ``std`` are scratch arrays shaped like ``param``. ``grad`` is only read.
+    """
+    weight_decay = group["weight_decay"]
+    if group["maximize"]:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+
+    clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+
+    np.multiply(grad, grad, out=work)
+    state_sum += work
+    np.sqrt(state_sum, out=std)
+    std += group["eps"]
+    np.multiply(grad, clr, out=work)
+    work /= std
+    param -= work

@@ -78,62 +78,82 @@ class Adam(Optimizer):
         """Update every parameter that has a gradient and return the closure's loss, if any."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
+            params = [p for p in group["params"] if p.grad is not None]
+            buffer_fills = _BUFFERS_WITH_MAX if group["amsgrad"] else _BUFFERS
+            flat = self._flat_group(group, params, buffer_fills, 2)
+            if flat is not None:
+                self._step_flat(group, flat)
+                continue
 
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                param = p.data
-                grad = p.grad.data
+            for p in params:
                 state = self.state[p]
                 if not state:
                     state["step"] = 0.0
-                    state["exp_avg"] = Tensor._wrap(np.zeros_like(param))
-                    state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(param))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(param))
-                exp_avg = state["exp_avg"].data
-                exp_avg_sq = state["exp_avg_sq"].data
-                work, update = self._scratch_arrays(p, 2)
-
-                step = state["step"] + 1.0
-                state["step"] = step
-
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    if decoupled:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
-
-                lerp_(exp_avg, grad, 1 - beta1, work)
-                exp_avg_sq *= beta2
-                np.multiply(grad, 1 - beta2, out=work)
-                work *= grad
-                exp_avg_sq += work
-
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2 ** 0.5
-
-                second_moment = exp_avg_sq
-                if amsgrad:
-                    second_moment = state["max_exp_avg_sq"].data
-                    np.maximum(second_moment, exp_avg_sq, out=second_moment)
-
-                denom = work
-                np.sqrt(second_moment, out=denom)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                np.multiply(exp_avg, step_size, out=update)
-                update /= denom
-                param -= update
+                    for name in buffer_fills:
+                        state[name] = Tensor._wrap(np.zeros_like(p.data))
+                state["step"] += 1.0
+                max_exp_avg_sq = state["max_exp_avg_sq"].data if group["amsgrad"] else None
+                _adam_update(group, state["step"], p.data, p.grad.data, state["exp_avg"].data,
+                             state["exp_avg_sq"].data, max_exp_avg_sq,
+                             *self._scratch_arrays(p, 2))
         return loss
+
+    def _step_flat(self, group, flat):
+        states = [self.state[p] for p in flat.params]
+        step = states[0]["step"] + 1.0
+        for state in states:
+            state["step"] = step
+
+        flat.gather()
+        buffers = flat.buffers
+        _adam_update(group, step, flat.param, flat.grad, buffers["exp_avg"],
+                     buffers["exp_avg_sq"], buffers.get("max_exp_avg_sq"), *flat.work)
+        flat.scatter()
+
+
+_BUFFERS = {"exp_avg": 0.0, "exp_avg_sq": 0.0}
+_BUFFERS_WITH_MAX = {**_BUFFERS, "max_exp_avg_sq": 0.0}
+
+
+def _adam_update(group, step, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, work, update):
+    """Apply step number ``step`` to the arrays ``param`` and the moments, in place.
+
+    ``max_exp_avg_sq`` is None without amsgrad. ``work`` and ``update`` are scratch arrays shaped
+    like ``param``. ``grad`` is only read.
+    """
+    lr = group["lr"]
+    beta1, beta2 = group["betas"]
+    eps = group["eps"]
+    weight_decay = group["weight_decay"]
+
+    if group["maximize"]:
+        grad = -grad
+    if weight_decay != 0:
+        if group["decoupled_weight_decay"]:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+
+    lerp_(exp_avg, grad, 1 - beta1, work)
+    exp_avg_sq *= beta2
+    np.multiply(grad, 1 - beta2, out=work)
+    work *= grad
+    exp_avg_sq += work
+
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    step_size = lr / bias_correction1
+    bias_correction2_sqrt = bias_correction2 ** 0.5
+
+    second_moment = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second_moment = max_exp_avg_sq
+
+    denom = work
+    np.sqrt(second_moment, out=denom)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    np.multiply(exp_avg, step_size, out=update)
+    update /= denom
+    param -= update

@@ -46,9 +46,11 @@ class Optimizer:
         for param_group in param_groups:
             self.add_param_group(param_group)
 
-        # Work arrays for step(), one set per parameter. They are not part of state_dict because
-        # they hold no information between steps.
+        # Work arrays for step(), one set per parameter, and the flat layouts of groups (see
+        # _flat_group). Neither is part of state_dict, because they carry no information between
+        # steps that the state does not have.
         self._scratch = {}
+        self._flat_groups = {}
 
     # ----------------------------------------------------------------- groups
 
@@ -113,8 +115,8 @@ class Optimizer:
         """Apply one update to every parameter that has a gradient. Subclasses implement it.
 
         ``closure``, if given, re-evaluates the model and returns the loss, which step returns.
-        Implementations call ``_run_closure`` first, which also tells the lr schedulers that a
-        step ran.
+        Implementations call ``_run_closure`` first, which also sets the flag that the lr
+        schedulers read to check that ``optimizer.step()`` ran before ``scheduler.step()``.
         """
         raise NotImplementedError
 
@@ -138,6 +140,41 @@ class Optimizer:
             arrays = tuple(np.empty_like(data) for _ in range(count))
             self._scratch[p] = arrays
         return arrays
+
+    def _flat_group(self, group, params, buffer_fills, work_count):
+        """Return the flat layout of ``params`` (the group's parameters that have a gradient).
+
+        Returns None when the per-parameter path must run instead: for fewer than two
+        parameters, mixed dtypes, or states that differ in step count or in which buffers they
+        have. ``buffer_fills`` maps each state buffer the step needs to its initial value.
+        Building the layout moves every buffer into one flat array and stores views of it in
+        ``state[p]``, so state_dict still returns one tensor per buffer and parameter.
+        """
+        flat = self._flat_groups.get(id(group))
+        if flat is not None and flat.group is group and flat.matches(params, buffer_fills):
+            return flat
+
+        self._flat_groups.pop(id(group), None)
+        if len(params) < 2:
+            return None
+        dtype = params[0].data.dtype
+        if any(p.data.dtype != dtype for p in params):
+            return None
+        states = [self.state[p] for p in params]
+        if len({state.get("step", 0.0) for state in states}) != 1:
+            return None
+        if any(state and any(name not in state for name in buffer_fills) for state in states):
+            return None
+
+        flat = _FlatGroup(group, params, buffer_fills, work_count)
+        for state, views in zip(states, flat.state_views(), strict=True):
+            for name, view in views.items():
+                if name in state:
+                    view[...] = state[name].data
+                state[name] = Tensor._wrap(view)
+            state.setdefault("step", 0.0)
+        self._flat_groups[id(group)] = flat
+        return flat
 
     # ----------------------------------------------------------------- state_dict
 
@@ -209,6 +246,7 @@ class Optimizer:
             new_groups.append(new_group)
         self.param_groups = new_groups
         self._scratch = {}
+        self._flat_groups = {}
 
     # ----------------------------------------------------------------- printing
 
@@ -272,3 +310,67 @@ def lerp_(start, end, weight, work):
     else:
         work *= 1 - weight
         np.subtract(end, work, out=start)
+
+
+class _FlatGroup:
+    """The parameters of one group laid end to end, so one ufunc call updates all of them.
+
+    A small network has many small parameters, and numpy's per-call overhead (about 1 us)
+    dominates their update. A step gathers the parameters and gradients into ``param`` and
+    ``grad``, runs the update once on the flat arrays (elementwise, so the results are
+    bit-identical to the per-parameter path), and copies ``param`` back. The state buffers live
+    in ``buffers``, and ``state[p]`` contains views of them.
+
+    NOTE: a buffer tensor that the caller assigns into ``state[p]`` is ignored until the layout
+    is rebuilt (by ``load_state_dict`` or a change in which parameters have gradients).
+    """
+
+    __slots__ = ("group", "params", "shapes", "names", "param", "grad", "param_views",
+                 "buffers", "work", "_offsets")
+
+    def __init__(self, group, params, buffer_fills, work_count):
+        self.group = group
+        self.params = list(params)
+        self.shapes = [p.data.shape for p in params]
+        self.names = tuple(buffer_fills)
+        dtype = params[0].data.dtype
+
+        sizes = [p.data.size for p in params]
+        self._offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        total = self._offsets[-1]
+
+        self.param = np.empty(total, dtype=dtype)
+        self.grad = np.empty(total, dtype=dtype)
+        self.param_views = self._views(self.param)
+        self.buffers = {name: np.full(total, fill, dtype=dtype)
+                        for name, fill in buffer_fills.items()}
+        self.work = tuple(np.empty(total, dtype=dtype) for _ in range(work_count))
+
+    def _views(self, flat):
+        return [flat[start:stop].reshape(shape) for start, stop, shape
+                in zip(self._offsets[:-1], self._offsets[1:], self.shapes, strict=True)]
+
+    def state_views(self):
+        """Return, per parameter, a dict from buffer name to its view of the flat buffer."""
+        views = {name: self._views(buffer) for name, buffer in self.buffers.items()}
+        return [{name: views[name][index] for name in self.names}
+                for index in range(len(self.params))]
+
+    def matches(self, params, buffer_fills):
+        """Return whether the layout still fits these parameters and buffer names."""
+        if len(params) != len(self.params) or tuple(buffer_fills) != self.names:
+            return False
+        for p, own, shape in zip(params, self.params, self.shapes, strict=True):
+            if p is not own or p.data.shape != shape:
+                return False
+        return True
+
+    def gather(self):
+        """Copy every parameter and gradient into ``param`` and ``grad``."""
+        np.concatenate([p.data.ravel() for p in self.params], out=self.param)
+        np.concatenate([p.grad.data.ravel() for p in self.params], out=self.grad)
+
+    def scatter(self):
+        """Copy the updated ``param`` back into every parameter, in place."""
+        for p, view in zip(self.params, self.param_views, strict=True):
+            p.data[...] = view

@@ -73,60 +73,75 @@ class RMSprop(Optimizer):
         """Update every parameter that has a gradient and return the closure's loss, if any."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            alpha = group["alpha"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            momentum = group["momentum"]
-            centered = group["centered"]
-            maximize = group["maximize"]
+            params = [p for p in group["params"] if p.grad is not None]
+            buffer_fills = {"square_avg": 0.0}
+            if group["momentum"] > 0:
+                buffer_fills["momentum_buffer"] = 0.0
+            if group["centered"]:
+                buffer_fills["grad_avg"] = 0.0
 
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                param = p.data
-                grad = p.grad.data
+            flat = self._flat_group(group, params, buffer_fills, 2)
+            if flat is not None:
+                for p in flat.params:
+                    self.state[p]["step"] += 1.0
+                flat.gather()
+                buffers = flat.buffers
+                _rmsprop_update(group, flat.param, flat.grad, buffers["square_avg"],
+                                buffers.get("momentum_buffer"), buffers.get("grad_avg"),
+                                *flat.work)
+                flat.scatter()
+                continue
+
+            for p in params:
                 state = self.state[p]
                 if not state:
                     state["step"] = 0.0
-                    state["square_avg"] = Tensor._wrap(np.zeros_like(param))
-                    if momentum > 0:
-                        state["momentum_buffer"] = Tensor._wrap(np.zeros_like(param))
-                    if centered:
-                        state["grad_avg"] = Tensor._wrap(np.zeros_like(param))
-                square_avg = state["square_avg"].data
-                work, avg = self._scratch_arrays(p, 2)
-
+                    for name in buffer_fills:
+                        state[name] = Tensor._wrap(np.zeros_like(p.data))
                 state["step"] += 1.0
-
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
-
-                square_avg *= alpha
-                np.multiply(grad, 1 - alpha, out=work)
-                work *= grad
-                square_avg += work
-
-                if centered:
-                    grad_avg = state["grad_avg"].data
-                    lerp_(grad_avg, grad, 1 - alpha, work)
-                    np.multiply(grad_avg, grad_avg, out=work)
-                    np.subtract(square_avg, work, out=avg)
-                    np.sqrt(avg, out=avg)
-                else:
-                    np.sqrt(square_avg, out=avg)
-                avg += eps
-
-                if momentum > 0:
-                    buffer = state["momentum_buffer"].data
-                    buffer *= momentum
-                    np.divide(grad, avg, out=work)
-                    buffer += work
-                    np.multiply(buffer, lr, out=work)
-                else:
-                    np.multiply(grad, lr, out=work)
-                    work /= avg
-                param -= work
+                momentum_buffer = state["momentum_buffer"].data if group["momentum"] > 0 else None
+                grad_avg = state["grad_avg"].data if group["centered"] else None
+                _rmsprop_update(group, p.data, p.grad.data, state["square_avg"].data,
+                                momentum_buffer, grad_avg, *self._scratch_arrays(p, 2))
         return loss
+
+
+def _rmsprop_update(group, param, grad, square_avg, momentum_buffer, grad_avg, work, avg):
+    """Apply one RMSprop step to the array ``param`` and the buffers, in place.
+
+    ``momentum_buffer`` is None without momentum and ``grad_avg`` None unless centered. ``work``
+    and ``avg`` are scratch arrays shaped like ``param``. ``grad`` is only read.
+    """
+    lr = group["lr"]
+    alpha = group["alpha"]
+    eps = group["eps"]
+    weight_decay = group["weight_decay"]
+
+    if group["maximize"]:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+
+    square_avg *= alpha
+    np.multiply(grad, 1 - alpha, out=work)
+    work *= grad
+    square_avg += work
+
+    if grad_avg is not None:
+        lerp_(grad_avg, grad, 1 - alpha, work)
+        np.multiply(grad_avg, grad_avg, out=work)
+        np.subtract(square_avg, work, out=avg)
+        np.sqrt(avg, out=avg)
+    else:
+        np.sqrt(square_avg, out=avg)
+    avg += eps
+
+    if momentum_buffer is not None:
+        momentum_buffer *= group["momentum"]
+        np.divide(grad, avg, out=work)
+        momentum_buffer += work
+        np.multiply(momentum_buffer, lr, out=work)
+    else:
+        np.multiply(grad, lr, out=work)
+        work /= avg
+    param -= work

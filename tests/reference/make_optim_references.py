@@ -20,6 +20,7 @@ import torch
 
 OUTPUT = pathlib.Path(__file__).with_name("optim_references.npz")
 SEED = 20260412
+MAX_ROUNDING_GAIN = 1e-13
 
 
 def main():
@@ -37,6 +38,16 @@ def main():
             trajectory = problems.run_optimizer(torch, case, problem, params, data)
             if not np.all(np.isfinite(trajectory)):
                 raise RuntimeError(f"case {case[0]} on {problem} diverged. Lower its lr")
+
+            # The tests compare to 1e-12, which only makes sense where rounding stays small:
+            # moving the start by one ulp must move torch's own trajectory far less than that.
+            nudged_params = [np.nextafter(array, np.inf) for array in params]
+            nudged = problems.run_optimizer(torch, case, problem, nudged_params, data)
+            gain = np.abs(nudged - trajectory).max()
+            if gain > MAX_ROUNDING_GAIN:
+                raise RuntimeError(
+                    f"case {case[0]} on {problem} amplifies rounding: a one-ulp change of the "
+                    f"start moves the trajectory by {gain:.1e}. Change its settings")
             arrays[f"{problem}/trajectory/{case[0]}"] = trajectory
 
     metrics = problems.plateau_metrics()

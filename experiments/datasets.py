@@ -77,8 +77,21 @@ def resolve_path(path):
     )
 
 
+def check_data_config(data_cfg):
+    """Raise ValueError if ``data_cfg`` lacks a value its source needs, before any file is read."""
+    source = data_cfg.source
+    if source not in SKLEARN_LOADERS and source not in FILE_SOURCES:
+        known = ", ".join([*SKLEARN_LOADERS, *FILE_SOURCES])
+        raise ValueError(f"unknown data.source {source!r}; use one of: {known}")
+    if source in FILE_SOURCES and data_cfg.path is None:
+        raise ValueError(f"data.source={source} reads a file; set data.path=FILE")
+    if source == "csv" and data_cfg.target is None:
+        raise ValueError("data.source=csv needs the label column; set data.target=COLUMN")
+
+
 def load_arrays(data_cfg):
     """Load the whole data set that ``data_cfg.source`` names."""
+    check_data_config(data_cfg)
     source = data_cfg.source
     if source in SKLEARN_LOADERS:
         bunch = SKLEARN_LOADERS[source]()
@@ -90,16 +103,8 @@ def load_arrays(data_cfg):
             source=data_cfg.url or f"sklearn.datasets.load_{source}",
         )
 
-    if source not in FILE_SOURCES:
-        known = ", ".join([*SKLEARN_LOADERS, *FILE_SOURCES])
-        raise ValueError(f"unknown data.source {source!r}; use one of: {known}")
-
-    if data_cfg.path is None:
-        raise ValueError(f"data.source={source} reads a file; set data.path")
     path = resolve_path(data_cfg.path)
     if source == "csv":
-        if data_cfg.target is None:
-            raise ValueError("data.source=csv needs the label column; set data.target")
         features = None if data_cfg.features is None else list(data_cfg.features)
         return read_csv(path, data_cfg.target, features)
     return read_tutorial_pickle(path)

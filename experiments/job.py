@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 
 import mytorch
 from experiments import plots
+from experiments.datasets import check_data_config
 from experiments.pipeline import prepare_data, train_from_splits
 from experiments.tracking import MLFLOW_TIMER, TrackedRun, flatten_config, git_state
 
@@ -83,8 +84,9 @@ def run_job(cfg):
     started = time.perf_counter()
     mlflow_seconds_at_start = MLFLOW_TIMER.seconds
 
-    # Fail on a missing mandatory value (data.path=???) before any run is created.
+    # Fail on a missing value before any run is created.
     OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    check_data_config(cfg.data)
 
     output_dir = hydra_output_dir()
     if output_dir is None:

@@ -5,6 +5,8 @@ no ``MLFLOW_RUN_ID`` variable exist to leak from one job to the next when a swee
 jobs in one process.
 """
 
+import contextlib
+import copy
 import json
 import logging
 import math
@@ -38,39 +40,47 @@ FLUSH_INTERVAL_SECONDS = 5.0
 
 
 class CallTimer:
-    """Wall time and count of the MLflow calls made in this process."""
+    """Wall time and count of the MLflow calls made in this process, in total and per method."""
 
     def __init__(self):
         self.seconds = 0.0
         self.calls = 0
+        self.seconds_by_method = {}
 
-    def snapshot(self):
-        return self.seconds, self.calls
+    def add(self, method, seconds):
+        self.seconds += seconds
+        self.calls += 1
+        self.seconds_by_method[method] = self.seconds_by_method.get(method, 0.0) + seconds
 
 
 MLFLOW_TIMER = CallTimer()
+
+
+@contextlib.contextmanager
+def timed(name):
+    """Add the wall time of the ``with`` block to ``MLFLOW_TIMER`` under ``name``."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        MLFLOW_TIMER.add(name, time.perf_counter() - started)
 
 
 class TimedClient:
     """An ``MlflowClient`` whose method calls add their wall time to ``MLFLOW_TIMER``."""
 
     def __init__(self, tracking_uri):
-        started = time.perf_counter()
-        self._client = MlflowClient(tracking_uri)
-        MLFLOW_TIMER.seconds += time.perf_counter() - started
+        with timed("MlflowClient"):
+            self._client = MlflowClient(tracking_uri)
 
     def __getattr__(self, name):
         method = getattr(self._client, name)
 
-        def timed(*args, **kwargs):
-            started = time.perf_counter()
-            try:
+        def timed_method(*args, **kwargs):
+            with timed(name):
                 return method(*args, **kwargs)
-            finally:
-                MLFLOW_TIMER.seconds += time.perf_counter() - started
-                MLFLOW_TIMER.calls += 1
 
-        return timed
+        return timed_method
 
 
 def ensure_experiment(client, name):
@@ -215,7 +225,7 @@ class TrackedRun:
             dataset_source = HTTPDatasetSource(source)
         else:
             dataset_source = get_dataset_source_from_json(json.dumps({"uri": source}), "local")
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), timed("from_pandas"):
             # MLflow hints that integer label columns cannot hold missing values; ours have none.
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             dataset = mlflow.data.from_pandas(frame, source=dataset_source, name=name,
@@ -236,7 +246,7 @@ class TrackingSetupCallback(Callback):
 
     def __init__(self):
         self.started = None
-        self.mlflow_seconds_at_start = 0.0
+        self.timer_at_start = None
 
     def _setup(self, config):
         client = TimedClient(config.tracking.uri)
@@ -247,19 +257,26 @@ class TrackingSetupCallback(Callback):
 
     def on_multirun_start(self, config, **kwargs):
         self.started = time.perf_counter()
-        self.mlflow_seconds_at_start = MLFLOW_TIMER.seconds
+        self.timer_at_start = copy.deepcopy(MLFLOW_TIMER)
         self._setup(config)
 
     def on_multirun_end(self, config, **kwargs):
         if self.started is None:
             return
         wall = time.perf_counter() - self.started
-        in_mlflow = MLFLOW_TIMER.seconds - self.mlflow_seconds_at_start
+        before = self.timer_at_start
+        in_mlflow = MLFLOW_TIMER.seconds - before.seconds
+        by_method = {
+            name: round(seconds - before.seconds_by_method.get(name, 0.0), 3)
+            for name, seconds in sorted(MLFLOW_TIMER.seconds_by_method.items(),
+                                        key=lambda item: -item[1])
+        }
         summary = {
             "wall_seconds": round(wall, 3),
             "mlflow_seconds": round(in_mlflow, 3),
             "mlflow_share": round(in_mlflow / wall, 4) if wall > 0 else 0.0,
-            "mlflow_calls": MLFLOW_TIMER.calls,
+            "mlflow_calls": MLFLOW_TIMER.calls - before.calls,
+            "mlflow_seconds_by_method": by_method,
         }
         # The basic launcher runs every job in this process, so MLFLOW_TIMER saw all of them;
         # other launchers run jobs elsewhere and only the setup calls are counted here.

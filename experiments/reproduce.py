@@ -1,0 +1,116 @@
+"""Rerun a logged run from its logged config and compare every metric history, value by value.
+
+    python experiments/reproduce.py RUN_ID [--tracking-uri sqlite:///mlflow.db]
+
+Exits 0 when every metric matches bit for bit, and 1 when any metric differs or is missing on
+one side, listing those metrics. Timing metrics (epoch_time, mlflow_seconds, job_seconds) are
+skipped. The rerun creates no MLflow run and writes no files.
+"""
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+# The script runs by path, so the repository root is put on sys.path to import experiments.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from omegaconf import OmegaConf  # noqa: E402
+
+from experiments.pipeline import TIMING_METRICS, prepare_data, train_from_splits  # noqa: E402
+from experiments.schemas import Config  # noqa: E402
+from experiments.tracking import MetricBuffer, TimedClient, git_state  # noqa: E402
+
+log = logging.getLogger("reproduce")
+
+
+def logged_histories(client, run_id, keys):
+    """Return {key: [(step, value), ...]} of a logged run, ordered by step."""
+    histories = {}
+    for key in keys:
+        history = client.get_metric_history(run_id, key)
+        histories[key] = sorted(((m.step, m.value) for m in history), key=lambda pair: pair[0])
+    return histories
+
+
+def rerun_histories(cfg):
+    """Train ``cfg`` again without tracking; return histories shaped as ``logged_histories``."""
+    buffer = MetricBuffer()
+    splits = prepare_data(cfg)
+    train_from_splits(cfg, splits, buffer.add)
+    histories = {}
+    for metric in buffer.drain():
+        histories.setdefault(metric.key, []).append((metric.step, metric.value))
+    return {key: sorted(pairs, key=lambda pair: pair[0]) for key, pairs in histories.items()}
+
+
+def compare_histories(logged, rerun):
+    """Return one line per metric whose history differs, empty when all match."""
+    differences = []
+    for key in sorted(set(logged) | set(rerun)):
+        if key in TIMING_METRICS:
+            continue
+        if key not in rerun:
+            differences.append(f"{key}: logged, but the rerun did not record it")
+            continue
+        if key not in logged:
+            differences.append(f"{key}: recorded by the rerun, but not logged")
+            continue
+
+        old, new = logged[key], rerun[key]
+        if len(old) != len(new):
+            differences.append(f"{key}: {len(old)} logged values, {len(new)} in the rerun")
+            continue
+        for (old_step, old_value), (new_step, new_value) in zip(old, new, strict=True):
+            if old_step != new_step or old_value != new_value:
+                differences.append(f"{key}: first differs at step {old_step}: logged "
+                                   f"{old_value!r}, rerun {new_value!r} (step {new_step})")
+                break
+    return differences
+
+
+def load_logged_config(client, run_id):
+    """Download the run's resolved config.yaml and validate it against the schemas."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = client.download_artifacts(run_id, "config.yaml", folder)
+        logged = OmegaConf.load(path)
+    return OmegaConf.merge(OmegaConf.structured(Config), logged)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_id", help="id of the MLflow run to reproduce")
+    parser.add_argument("--tracking-uri", default="sqlite:///mlflow.db",
+                        help="MLflow store that holds the run (default: %(default)s)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    client = TimedClient(args.tracking_uri)
+    run = client.get_run(args.run_id)
+    logged_commit = run.data.tags.get("mlflow.source.git.commit", "unknown")
+    commit, dirty = git_state()
+    if logged_commit != commit:
+        log.warning("run %s was logged at commit %s, the checkout is at %s", args.run_id,
+                    logged_commit, commit)
+    if run.data.tags.get("git_dirty") == "true" or dirty == "true":
+        log.warning("the run's or the current tree has uncommitted changes; the code may differ")
+
+    cfg = load_logged_config(client, args.run_id)
+    logged = logged_histories(client, args.run_id, run.data.metrics.keys())
+    rerun = rerun_histories(cfg)
+
+    differences = compare_histories(logged, rerun)
+    checked = len([key for key in logged if key not in TIMING_METRICS])
+    if differences:
+        print(f"run {args.run_id} NOT reproduced: {len(differences)} of {checked} metrics differ")
+        for line in differences:
+            print(f"  {line}")
+        return 1
+    values = sum(len(logged[key]) for key in logged if key not in TIMING_METRICS)
+    print(f"run {args.run_id} reproduced: {checked} metrics, {values} values, all identical")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

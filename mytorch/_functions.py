@@ -9,8 +9,6 @@ from mytorch._ops import data_of as _data_of
 from mytorch._ops import linalg, pointwise, reduction, shape
 from mytorch._tensor import Tensor as _Tensor
 
-add = pointwise.add
-sub = subtract = pointwise.sub
 mul = multiply = pointwise.mul
 div = divide = true_divide = pointwise.div
 pow = pointwise.pow  # noqa: A001 - torch's name
@@ -59,6 +57,19 @@ stack = shape.stack
 
 matmul = linalg.matmul
 mm = linalg.matmul
+
+
+def add(input, other, *, alpha=1):  # noqa: A002 - torch's argument names
+    """Return ``input + alpha * other``."""
+    return pointwise.add(input, other if alpha == 1 else other * alpha)
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002 - torch's argument names
+    """Return ``input - alpha * other``."""
+    return pointwise.sub(input, other if alpha == 1 else other * alpha)
+
+
+subtract = sub
 
 
 def where(condition, input, other):  # noqa: A002 - torch's argument names

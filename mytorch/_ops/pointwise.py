@@ -117,7 +117,12 @@ def abs(a):  # noqa: A001 - torch's name
 
 
 def clamp(a, min=None, max=None):  # noqa: A002 - torch's argument names
-    """Limit values to ``[min, max]``. As in torch, the gradient passes where min <= a <= max."""
+    """Limit values to ``[min, max]``, which may be numbers or tensors that broadcast with ``a``.
+
+    As in torch, ``a`` gets the gradient where ``min <= a <= max``, a tensor ``min`` where
+    ``a < min < max``, and a tensor ``max`` where ``a > max`` or ``max < min`` (the result is
+    ``max`` there, because the upper bound applies last).
+    """
     x = a.data
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -127,12 +132,19 @@ def clamp(a, min=None, max=None):  # noqa: A002 - torch's argument names
     def backward(g):
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
-            inside &= x >= low
+            inside = inside & (x >= low)
         if high is not None:
-            inside &= x <= high
-        return (g * inside,)
+            inside = inside & (x <= high)
+        grad_low = grad_high = None
+        if isinstance(min, Tensor) and min.requires_grad:
+            below = x < low if high is None else (x < low) & (low < high)
+            grad_low = g * below
+        if isinstance(max, Tensor) and max.requires_grad:
+            above = x > high if low is None else (x > high) | (high < low)
+            grad_high = g * above
+        return g * inside, grad_low, grad_high
 
-    return result(out, (a,), backward, "ClampBackward1")
+    return result(out, (a, as_input(min), as_input(max)), backward, "ClampBackward1")
 
 
 def maximum(a, b):

@@ -155,17 +155,12 @@ class BuiltinsUnpickler(pickle.Unpickler):
     builtins that do (sets, complex numbers) are listed here, so every other name is rejected.
     """
 
-    ALLOWED = {
-        ("builtins", "set"),
-        ("builtins", "frozenset"),
-        ("builtins", "complex"),
-        ("builtins", "int"),
-        ("builtins", "float"),
-        ("builtins", "bool"),
-    }
+    ALLOWED_NAMES = {"set", "frozenset", "complex", "int", "float", "bool"}
+    # Pickle protocols 0-2 spell the builtins module as Python 2 did.
+    BUILTINS_MODULES = {"builtins", "__builtin__"}
 
     def find_class(self, module, name):
-        if (module, name) in self.ALLOWED:
+        if module in self.BUILTINS_MODULES and name in self.ALLOWED_NAMES:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(
             f"pickle refers to {module}.{name}, but only builtin containers and numbers are "

@@ -14,20 +14,32 @@ return_types_max = namedtuple("max", ["values", "indices"])
 return_types_min = namedtuple("min", ["values", "indices"])
 
 
-def _keep_reduced_dims(g, axes, keepdim):
+def _keep_reduced_dims(g, axes, keepdim, shape):
     """Give the gradient of a reduction back the reduced axes as size 1, ready to broadcast."""
-    return g if keepdim else np.expand_dims(g, axes)
+    if keepdim or len(axes) == len(shape):
+        return g  # already shaped to broadcast, or 0-d
+    return g.reshape(tuple(1 if i in axes else size for i, size in enumerate(shape)))
+
+
+def _spread(g, shape):
+    # A new writable array rather than np.broadcast_to, which costs three times as long for the
+    # small arrays where per-operation time matters.
+    grad = np.empty(shape, dtype=g.dtype)
+    grad[...] = g
+    return grad
 
 
 def sum(a, dim=None, keepdim=False):  # noqa: A001 - torch's name
     x = a.data
     axes = normalize_dims(dim, x.ndim)
-    out = x.sum(axis=axes, keepdims=keepdim)
-    if x.dtype == bool:
-        out = out.astype(np.int64)
+    if x.dtype.kind == "f":
+        out = np.add.reduce(x, axis=axes, keepdims=keepdim)
+    else:
+        # ndarray.sum widens small integers and bools to int64, as torch does.
+        out = x.sum(axis=axes, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "biu" else None)
 
     def backward(g):
-        return (np.broadcast_to(_keep_reduced_dims(g, axes, keepdim), x.shape),)
+        return (_spread(_keep_reduced_dims(g, axes, keepdim, x.shape), x.shape),)
 
     return result(out, (a,), backward, "SumBackward1" if dim is not None else "SumBackward0")
 
@@ -38,11 +50,16 @@ def mean(a, dim=None, keepdim=False):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {a.dtype}; use .float() first")
     axes = normalize_dims(dim, x.ndim)
-    out = x.mean(axis=axes, keepdims=keepdim)
-    count = x.size // builtins.max(out.size, 1)
+    count = 1
+    for axis in axes:
+        count *= x.shape[axis]
+    if x.dtype == np.float16:
+        out = x.mean(axis=axes, keepdims=keepdim)  # accumulates in float32
+    else:
+        out = np.add.reduce(x, axis=axes, keepdims=keepdim) / count
 
     def backward(g):
-        return (np.broadcast_to(_keep_reduced_dims(g, axes, keepdim) / count, x.shape),)
+        return (_spread(_keep_reduced_dims(g, axes, keepdim, x.shape) / count, x.shape),)
 
     return result(out, (a,), backward, "MeanBackward1" if dim is not None else "MeanBackward0")
 
@@ -117,7 +134,8 @@ def _amax_amin(a, dim, keepdim, pick, name):
 
     def backward(g):
         ties = x == out
-        return (_keep_reduced_dims(g, axes, keepdim) * ties / ties.sum(axis=axes, keepdims=True),)
+        kept_g = _keep_reduced_dims(g, axes, keepdim, x.shape)
+        return (kept_g * ties / ties.sum(axis=axes, keepdims=True),)
 
     return result(out if keepdim else out.squeeze(axes), (a,), backward, name)
 
@@ -208,6 +226,6 @@ def logsumexp(a, dim, keepdim=False):
 
     def backward(g):
         with np.errstate(under="ignore"):
-            return (_keep_reduced_dims(g, axes, keepdim) * np.exp(x - kept),)
+            return (_keep_reduced_dims(g, axes, keepdim, x.shape) * np.exp(x - kept),)
 
     return result(kept if keepdim else kept.squeeze(axes), (a,), backward, "LogsumexpBackward0")

@@ -115,8 +115,9 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
-    def __hash__(self):
-        return id(self)
+    # Hashing by identity, as torch does, so tensors can key dicts (optimizer state). The C slot
+    # of object is faster than a Python method returning id(self).
+    __hash__ = object.__hash__
 
     # ----------------------------------------------------------------- conversion
 

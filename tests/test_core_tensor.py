@@ -395,3 +395,14 @@ def test_type_names_like_torch():
     assert mytorch.tensor([1.0]).type() == "mytorch.FloatTensor"
     assert mytorch.tensor([1]).type() == "mytorch.LongTensor"
     assert mytorch.tensor([1.0], dtype=mytorch.float64).type() == "mytorch.DoubleTensor"
+
+
+def test_hash_by_identity():
+    a = mytorch.tensor([1.0, 2.0])
+    same_values = mytorch.tensor([1.0, 2.0])
+
+    state = {a: "first"}
+
+    assert state[a] == "first"
+    assert same_values not in state
+    assert len({a, same_values}) == 2

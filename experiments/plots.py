@@ -4,20 +4,27 @@ Figures are built as ``matplotlib.figure.Figure`` objects, not through pyplot, s
 stays open in pyplot's global registry between the jobs of a sweep.
 """
 
+import matplotlib
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from sklearn.decomposition import PCA
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
-# Colour-blind safe (Okabe-Ito), enough for 8 classes; more classes reuse colours.
+# Colour-blind safe (Okabe-Ito) for up to 8 classes; more classes take matplotlib's tab20.
 CLASS_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
                  "#000000"]
 GRID_POINTS = 200
 
 
+def class_colours(n_classes):
+    if n_classes <= len(CLASS_COLOURS):
+        return CLASS_COLOURS[:n_classes]
+    return [matplotlib.colormaps["tab20"](i % 20) for i in range(n_classes)]
+
+
 def save_loss_curve(path, step_losses, epoch_val_losses, updates_per_epoch):
-    """Plot the training loss of each recorded update and the validation loss after each epoch.
+    """Plot the batch loss of each recorded update and the validation loss after each epoch.
 
     ``step_losses`` is a list of (update, loss); the validation losses are placed at the update
     count where their epoch ended.
@@ -25,8 +32,15 @@ def save_loss_curve(path, step_losses, epoch_val_losses, updates_per_epoch):
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
     if step_losses:
-        steps, losses = zip(*step_losses, strict=True)
-        ax.plot(steps, losses, lw=0.8, alpha=0.7, label="training loss (per update)")
+        steps, losses = (np.asarray(column) for column in zip(*step_losses, strict=True))
+        ax.plot(steps, losses, lw=0.6, alpha=0.35, label="training loss of one batch")
+        # A mean over one epoch's worth of recorded updates shows the trend under batch noise.
+        spacing = np.median(np.diff(steps)) if len(steps) > 1 else 1.0
+        window = int(round(np.median(updates_per_epoch) / spacing)) if updates_per_epoch else 1
+        if 1 < window < len(losses):
+            smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+            ax.plot(steps[window - 1:], smooth, lw=1.4, color="C0",
+                    label="training loss (mean over one epoch)")
     if epoch_val_losses:
         ends = np.cumsum(updates_per_epoch[:len(epoch_val_losses)])
         ax.plot(ends, epoch_val_losses, marker="o", ms=2.5, lw=1.2,
@@ -68,7 +82,7 @@ def save_decision_boundary(path, predict, x_train, y_train, class_names, title="
     regions = predict(grid if to_features is None else to_features(grid))
 
     n_classes = len(class_names)
-    colours = [CLASS_COLOURS[i % len(CLASS_COLOURS)] for i in range(n_classes)]
+    colours = class_colours(n_classes)
     cmap = ListedColormap(colours)
     fig = Figure(figsize=(6, 5.5), layout="constrained")
     ax = fig.add_subplot()

@@ -191,12 +191,18 @@ def tanh(a):
     return result(out, (a,), lambda g: (g * (1 - out * out),), "TanhBackward0")
 
 
-def _stable_sigmoid(x):
+def _exp_minus_abs(x):
     # exp(-|x|) never overflows, and its underflow to 0 for |x| > ~745 (float64) gives the exact
-    # limits 0 and 1.
+    # limits 0 and 1 of sigmoid.
     with np.errstate(under="ignore"):
-        e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return np.exp(-np.abs(x))
+
+
+def _stable_sigmoid(x, exp_minus_abs=None):
+    """Return sigmoid(x), given exp(-|x|) if the caller has it already."""
+    e = _exp_minus_abs(x) if exp_minus_abs is None else exp_minus_abs
+    reciprocal = 1 / (1 + e)
+    return np.where(x >= 0, reciprocal, e * reciprocal)
 
 
 def sigmoid(a):
@@ -225,15 +231,17 @@ def softplus(a, beta=1.0, threshold=20.0):
     ``threshold=None`` turns the linear cut-off off (the losses use that exact form).
     """
     x = float_data(a)
-    z = x * beta
-    with np.errstate(under="ignore"):
-        out = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+    z = x * beta if beta != 1 else x
+    e = _exp_minus_abs(z)
+    out = np.maximum(z, 0) + np.log1p(e)
+    if beta != 1:
+        out /= beta
     linear = None if threshold is None else z > threshold
     if linear is not None:
         out = np.where(linear, x, out)
 
     def backward(g):
-        grad = g * _stable_sigmoid(z)
+        grad = g * _stable_sigmoid(z, e)
         return (grad if linear is None else np.where(linear, g, grad),)
 
     return result(out, (a,), backward, "SoftplusBackward0")

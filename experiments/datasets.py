@@ -63,7 +63,7 @@ class Splits:
 
 
 def resolve_path(path):
-    """Find ``path`` in the launch directory, else in the repository; raise if in neither."""
+    """Find ``path`` in the launch directory, else in the repository, else raise."""
     candidate = Path(path).expanduser()
     if candidate.exists():
         return candidate.resolve()
@@ -111,7 +111,7 @@ def load_arrays(data_cfg):
 
 
 def read_csv(path, target, features=None):
-    """Read a CSV file with a header row; ``target`` names the label column.
+    """Read a CSV file with a header row, where column ``target`` contains the labels.
 
     Without ``features``, every other column is a feature. Labels of any type are mapped to
     0..k-1 in sorted order, and their original values become the class names.
@@ -177,7 +177,7 @@ def read_tutorial_pickle(path):
     """Read points stored as a pickle of ``[((x1, x2, ...), label), ...]``."""
     records = load_builtins_pickle(Path(path).read_bytes())
     if not isinstance(records, (list, tuple)) or not records:
-        raise ValueError(f"{path} must hold a non-empty list of ((x1, x2), label) pairs, "
+        raise ValueError(f"{path} must contain a non-empty list of ((x1, x2), label) pairs, "
                          f"not {type(records).__name__}")
 
     points, raw_labels = [], []

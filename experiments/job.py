@@ -47,7 +47,7 @@ def run_tags(cfg, output_dir):
 
 
 def write_artifacts(cfg, outcome, folder):
-    """Write plots, resolved config and weights under ``folder``; return what was written."""
+    """Write plots, resolved config and weights under ``folder`` and return their paths."""
     splits = outcome.splits
     train = outcome.train
     plot_dir = folder / "plots"
@@ -117,7 +117,7 @@ def run_job(cfg):
         run.log_artifacts(output_dir / ".hydra", "hydra")
 
         run.log_metric("job_seconds", time.perf_counter() - started, 0)
-        # Counts the MLflow calls up to here; the last flush and the run's end are left out.
+        # Counts the MLflow calls up to here, so the last flush and the run's end are left out.
         run.log_metric("mlflow_seconds", MLFLOW_TIMER.seconds - mlflow_seconds_at_start, 0)
         flush_log_handlers()
         job_log = output_dir / f"{HydraConfig.get().job.name}.log"

@@ -20,7 +20,7 @@ from mytorch.utils.data import DataLoader, TensorDataset
 
 log = logging.getLogger(__name__)
 
-# Metrics that measure time, which no rerun reproduces; reproduce.py skips them.
+# Metrics that measure time. No rerun reproduces them, so reproduce.py skips them.
 TIMING_METRICS = ("epoch_time", "mlflow_seconds", "job_seconds")
 
 
@@ -58,7 +58,7 @@ class Outcome:
 
 
 def instantiate_optimizer(optimizer_cfg, parameters):
-    """Build the optimizer from its config; ``name`` labels the config and is no argument."""
+    """Build the optimizer from its config, leaving out ``name``, which only labels the config."""
     arguments = OmegaConf.to_container(optimizer_cfg, resolve=True)
     arguments.pop("name", None)
     return instantiate(arguments)(parameters)
@@ -77,7 +77,7 @@ def prepare_data(cfg):
 def train_from_splits(cfg, splits, log_metric, description=None):
     """Build model, loss, optimizer and loader from ``cfg``, train, and evaluate on test.
 
-    Every metric goes to ``log_metric(key, value, step)``; the test metrics are logged as
+    Every metric goes to ``log_metric(key, value, step)``, and the test metrics are logged as
     ``test_<metric>`` at step 0.
     """
     seeds = derive_seeds(cfg.seed)

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from sklearn.decomposition import PCA
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
-# Colour-blind safe (Okabe-Ito) for up to 8 classes; more classes take matplotlib's tab20.
+# Colour-blind safe (Okabe-Ito) for up to 8 classes. More classes take matplotlib's tab20.
 CLASS_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
                  "#000000"]
 GRID_POINTS = 200
@@ -26,8 +26,8 @@ def class_colours(n_classes):
 def save_loss_curve(path, step_losses, epoch_val_losses, updates_per_epoch):
     """Plot the batch loss of each recorded update and the validation loss after each epoch.
 
-    ``step_losses`` is a list of (update, loss); the validation losses are placed at the update
-    count where their epoch ended.
+    ``step_losses`` is a list of (update, loss). Each validation loss is placed at the update
+    count where its epoch ended.
     """
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
@@ -59,7 +59,7 @@ def save_decision_boundary(path, predict, x_train, y_train, class_names, title="
     ``predict`` maps feature rows (m, d) to class ids (m,). Data with two features is drawn
     directly. Otherwise the plane is that of the training data's first two principal
     components: each grid point is mapped back to feature space (the mean along every other
-    component) before ``predict`` sees it.
+    component) before it is passed to ``predict``.
     """
     n_features = x_train.shape[1]
     if n_features == 2:

@@ -35,7 +35,7 @@ def logged_histories(client, run_id, keys):
 
 
 def rerun_histories(cfg):
-    """Train ``cfg`` again without tracking; return histories shaped as ``logged_histories``."""
+    """Train ``cfg`` again without tracking and return histories as ``logged_histories`` does."""
     buffer = MetricBuffer()
     splits = prepare_data(cfg)
     train_from_splits(cfg, splits, buffer.add)
@@ -82,7 +82,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_id", help="id of the MLflow run to reproduce")
     parser.add_argument("--tracking-uri", default="sqlite:///mlflow.db",
-                        help="MLflow store that holds the run (default: %(default)s)")
+                        help="MLflow store that contains the run (default: %(default)s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 

@@ -94,7 +94,7 @@ class TrainerConfig:
     shuffle: bool = True
     # Training stops early once the mean training loss of an epoch changes by less than tol.
     tol: float = 1e-6
-    # Record the loss of every n-th update; the epoch metrics are recorded every epoch.
+    # Record the loss of every n-th update. Epoch metrics are recorded after every epoch.
     log_every_n_steps: int = 1
 
 

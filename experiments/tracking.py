@@ -125,7 +125,7 @@ def git_state():
 
 
 class MetricBuffer:
-    """Metrics kept in memory until ``drain``; values that are NaN or infinite are dropped.
+    """Metrics kept in memory until ``drain``, with NaN and infinite values dropped.
 
     MLflow's UI breaks on NaN and stores inf as 1.797e308, so such values are counted in
     ``dropped`` and not sent. Divergence itself is reported by the training loop.
@@ -191,7 +191,7 @@ class TrackedRun:
         return False
 
     def log_metric(self, key, value, step):
-        """Buffer one metric value; send the buffer when it is full or FLUSH_INTERVAL has passed."""
+        """Buffer one value and send the buffer once it is full or FLUSH_INTERVAL_SECONDS passed."""
         self.buffer.add(key, value, step)
         full = len(self.buffer.pending) >= MAX_METRICS_PER_BATCH
         if full or time.perf_counter() - self.last_flush > FLUSH_INTERVAL_SECONDS:
@@ -226,11 +226,11 @@ class TrackedRun:
         else:
             dataset_source = get_dataset_source_from_json(json.dumps({"uri": source}), "local")
         with warnings.catch_warnings(), timed("from_pandas"):
-            # MLflow hints that integer label columns cannot hold missing values; ours have none.
+            # MLflow warns that integer columns cannot contain missing values. Ours have none.
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             dataset = mlflow.data.from_pandas(frame, source=dataset_source, name=name,
                                               targets=target)
-            # NOTE: _to_mlflow_entity is what mlflow.log_input calls; the client API has no
+            # NOTE: _to_mlflow_entity is what mlflow.log_input calls, because the client API has no
             # public way to turn a Dataset into the entity that log_inputs takes.
             entity = dataset._to_mlflow_entity()
         context_tag = InputTag(key="mlflow.data.context", value=context)
@@ -278,8 +278,8 @@ class TrackingSetupCallback(Callback):
             "mlflow_calls": MLFLOW_TIMER.calls - before.calls,
             "mlflow_seconds_by_method": by_method,
         }
-        # The basic launcher runs every job in this process, so MLFLOW_TIMER saw all of them;
-        # other launchers run jobs elsewhere and only the setup calls are counted here.
+        # The basic launcher runs every job in this process, so MLFLOW_TIMER saw all of them.
+        # Other launchers run jobs in other processes, whose MLflow calls are not counted here.
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         (sweep_dir / "sweep_timing.json").write_text(json.dumps(summary, indent=2) + "\n")

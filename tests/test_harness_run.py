@@ -46,7 +46,7 @@ def single_run(harness_store):
 
 @pytest.fixture(scope="module")
 def sweep_runs(harness_store, single_run):
-    """A 4-job multirun; the CLI lr replaces the config's lr grid, so only bs x seed remain."""
+    """Run a 4-job multirun. The command line lr replaces the config's lr grid."""
     harness_store.train("trainer.epochs=3", "optimizer.lr=0.03", "trainer.batch_size=16,64",
                         "seed=0,1", multirun=True)
     runs = [r for r in harness_store.runs() if "multirun" in r.data.tags["hydra_output_dir"]]
@@ -120,7 +120,9 @@ def test_single_run_artifacts(harness_store, single_run, tmp_path):
 
     for name in ("loss_curve", "decision_boundary", "confusion_matrix"):
         pixels = image.imread(tmp_path / "plots" / f"{name}.png")
-        assert pixels.ndim == 3 and pixels.shape[0] > 200 and pixels.shape[1] > 200, name
+        assert pixels.ndim == 3, name
+        assert pixels.shape[0] > 200, name
+        assert pixels.shape[1] > 200, name
         assert pixels.std() > 0.01, f"{name}.png is blank"
 
     state = mytorch.load(tmp_path / "model" / "state_dict.pt")

@@ -15,6 +15,11 @@ pow = pointwise.pow  # noqa: A001 - torch's name
 neg = negative = pointwise.neg
 exp = pointwise.exp
 log = pointwise.log
+sin = pointwise.sin
+cos = pointwise.cos
+remainder = pointwise.remainder
+floor_divide = pointwise.floor_divide
+masked_fill = pointwise.masked_fill
 log1p = pointwise.log1p
 sqrt = pointwise.sqrt
 abs = pointwise.abs  # noqa: A001 - torch's name

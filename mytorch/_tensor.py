@@ -379,6 +379,18 @@ class Tensor:
     def __rpow__(self, other):
         return _ops.pointwise.pow(other, self)
 
+    def __floordiv__(self, other):
+        return _ops.pointwise.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.pointwise.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.pointwise.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.pointwise.remainder(other, self)
+
     def __neg__(self):
         return _ops.pointwise.neg(self)
 
@@ -478,6 +490,42 @@ class Tensor:
 
     def equal(self, other):
         return self.data.shape == other.data.shape and bool(np.array_equal(self.data, other.data))
+
+    def remainder(self, other):
+        return self % other
+
+    def floor_divide(self, other):
+        return self // other
+
+    def sin(self):
+        return _ops.pointwise.sin(self)
+
+    def cos(self):
+        return _ops.pointwise.cos(self)
+
+    def masked_fill(self, mask, value):
+        return _ops.pointwise.masked_fill(self, mask, value)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """Return a new tensor of ``data`` in this tensor's dtype unless ``dtype`` is given."""
+        from mytorch._creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        from mytorch._creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        from mytorch._creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        from mytorch._creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def clone(self):
         return _ops.pointwise.clone(self)

@@ -87,6 +87,11 @@ CASES = {
     "stack_last": _case(lambda L, F, a, b: L.stack([a, b, a], dim=-1), (2, 3), (2, 3)),
     # element-wise functions and activations
     "exp": _case(lambda L, F, a: a.exp(), (3, 4)),
+    "sin": _case(lambda L, F, a: a.sin(), (3, 4)),
+    "cos": _case(lambda L, F, a: L.cos(a), (3, 4)),
+    "remainder": _case(lambda L, F, a, b: (a * 3) % b, (3, 4), (POSITIVE, (4,))),
+    "masked_fill": _case(lambda L, F, a: a.masked_fill(a > 0, 0.5), (3, 4)),
+    "masked_fill_tensor_value": _case(lambda L, F, a, v: L.masked_fill(a, a < 0, v), (3, 4), ()),
     "log": _case(lambda L, F, a: a.log(), (POSITIVE, (3, 4))),
     "log1p": _case(lambda L, F, a: L.log1p(a), (POSITIVE, (3, 4))),
     "sqrt": _case(lambda L, F, a: a.sqrt(), (POSITIVE, (3, 4))),

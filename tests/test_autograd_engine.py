@@ -388,3 +388,16 @@ def test_autograd_backward_several_roots():
     mytorch.autograd.backward([shared.sum(), (shared * 2).sum()])
 
     np.testing.assert_array_equal(x.grad.data, [6.0, 12.0])
+
+
+def test_gradient_with_fewer_dims_reshaped():
+    x = _leaf([2.0])
+
+    def summed_backward(a):
+        # The closure returns a 0-d gradient for an operand of shape (1,).
+        return result(a.data * 3, (a,), lambda g: (3 * g.sum(),), "SummedBackward")
+
+    summed_backward(x).sum().backward()
+
+    assert x.grad.shape == (1,)
+    np.testing.assert_array_equal(x.grad.data, [3.0])

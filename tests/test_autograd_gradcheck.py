@@ -53,3 +53,13 @@ def test_gradcheck_needs_grad_input():
 
     with pytest.raises(ValueError, match="requires_grad=True"):
         gradcheck(lambda a: a * 2, (x,))
+
+
+def test_gradcheck_keeps_zero_dim_shape():
+    scale = mytorch.tensor(1.5, dtype=mytorch.float64, requires_grad=True)
+    x = mytorch.tensor([0.3, -1.2], dtype=mytorch.float64, requires_grad=True)
+
+    assert gradcheck(lambda s, a: s * a, (scale, x))
+
+    assert scale.shape == ()
+    assert scale.item() == 1.5

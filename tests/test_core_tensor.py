@@ -406,3 +406,34 @@ def test_hash_by_identity():
     assert state[a] == "first"
     assert same_values not in state
     assert len({a, same_values}) == 2
+
+
+def test_floor_divide_and_remainder():
+    x = mytorch.tensor([7.0, -7.0], requires_grad=True)
+
+    quotient = x // 2
+    remainder = x % 3
+
+    np.testing.assert_array_equal(quotient.data, [3.0, -4.0])
+    assert not quotient.requires_grad
+    np.testing.assert_array_equal(remainder.data, [1.0, 2.0])
+    np.testing.assert_array_equal((7 // mytorch.tensor([2, -2])).data, [3, -4])
+    np.testing.assert_array_equal((7 % mytorch.tensor([2, -2])).data, [1, -1])
+
+
+def test_masked_fill_needs_bool_mask():
+    x = mytorch.tensor([1.0, 2.0])
+
+    with pytest.raises(RuntimeError, match=r"boolean masks.*mask\.bool\(\)"):
+        x.masked_fill(mytorch.tensor([1, 0]), 0.0)
+
+
+def test_new_factories_keep_dtype():
+    x = mytorch.tensor([1.0, 2.0], dtype=mytorch.float64)
+
+    assert x.new_zeros(2, 3).dtype == mytorch.float64
+    assert x.new_zeros(2, 3).shape == (2, 3)
+    assert x.new_ones((2,)).dtype == mytorch.float64
+    np.testing.assert_array_equal(x.new_full((2,), 7).data, [7.0, 7.0])
+    assert x.new_tensor([1, 2]).dtype == mytorch.float64
+    assert x.new_tensor([1, 2], dtype=mytorch.int64).dtype == mytorch.int64

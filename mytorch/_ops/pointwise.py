@@ -71,6 +71,25 @@ def pow(a, b):  # noqa: A001 - torch's name
     return result(out, (as_input(a), as_input(b)), backward, "PowBackward0")
 
 
+def remainder(a, b):
+    """``a - floor(a / b) * b``, with the sign of ``b`` as Python's ``%`` and torch's."""
+    a_data, b_data = data_of(a), data_of(b)
+    out = promote(np.asarray(np.remainder(a_data, b_data)), a, b)
+
+    def backward(g):
+        grad_b = None
+        if isinstance(b, Tensor) and b.requires_grad:
+            grad_b = -g * np.floor_divide(a_data, b_data)
+        return g, grad_b
+
+    return result(out, (as_input(a), as_input(b)), backward, "RemainderBackward0")
+
+
+def floor_divide(a, b):
+    """``floor(a / b)``. It records no graph: torch defines no derivative for it."""
+    return Tensor._wrap(promote(np.asarray(np.floor_divide(data_of(a), data_of(b))), a, b))
+
+
 def neg(a):
     return result(-a.data, (a,), lambda g: (-g,), "NegBackward0")
 
@@ -94,6 +113,16 @@ def exp(a):
     with np.errstate(under="ignore"):
         out = np.exp(float_data(a))
     return result(out, (a,), lambda g: (g * out,), "ExpBackward0")
+
+
+def sin(a):
+    x = float_data(a)
+    return result(np.sin(x), (a,), lambda g: (g * np.cos(x),), "SinBackward0")
+
+
+def cos(a):
+    x = float_data(a)
+    return result(np.cos(x), (a,), lambda g: (-g * np.sin(x),), "CosBackward0")
 
 
 def log(a):
@@ -181,6 +210,25 @@ def where(condition, a, b):
         return None, np.where(mask, g, zero), np.where(mask, zero, g)
 
     return result(out, (None, as_input(a), as_input(b)), backward, "WhereBackward0")
+
+
+def masked_fill(a, mask, value):
+    """Return ``a`` with ``value`` (a number or 0-d tensor) wherever ``mask`` is true."""
+    mask_data = data_of(mask)
+    if mask_data.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype "
+                           f"{mask_data.dtype}; pass mask.bool()")
+    x = a.data
+    out = np.where(mask_data, np.asarray(data_of(value), dtype=x.dtype), x)
+
+    def backward(g):
+        zero = np.zeros((), dtype=g.dtype)
+        grad_value = None
+        if isinstance(value, Tensor) and value.requires_grad:
+            grad_value = np.where(mask_data, g, zero).sum()
+        return np.where(mask_data, zero, g), grad_value
+
+    return result(out, (a, as_input(value)), backward, "MaskedFillBackward0")
 
 
 # ------------------------------------------------------------------ activations

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mytorch._ops import normalize_dims, result
+from mytorch._ops import normalize_dims, result, result_dtype
 from mytorch._tensor import Tensor
 
 
@@ -129,6 +129,14 @@ def getitem(a, index):
 # ------------------------------------------------------------------ joining
 
 
+def _promoted(out, arrays, tensors):
+    # numpy joins int64 and float32 into float64, torch into float32.
+    first = arrays[0].dtype
+    if all(array.dtype is first for array in arrays):
+        return out
+    return out.astype(result_dtype(*tensors), copy=False)
+
+
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension; each gets back its slice of the gradient."""
     tensors = list(tensors)
@@ -136,7 +144,7 @@ def cat(tensors, dim=0):
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     arrays = [t.data for t in tensors]
     axis = normalize_dims(dim, arrays[0].ndim)[0]
-    out = np.concatenate(arrays, axis=axis)
+    out = _promoted(np.concatenate(arrays, axis=axis), arrays, tensors)
     bounds = np.cumsum([arr.shape[axis] for arr in arrays])[:-1]
 
     def backward(g):
@@ -150,7 +158,8 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    out = np.stack([t.data for t in tensors], axis=dim)
+    arrays = [t.data for t in tensors]
+    out = _promoted(np.stack(arrays, axis=dim), arrays, tensors)
     axis = dim % out.ndim
 
     def backward(g):

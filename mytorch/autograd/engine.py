@@ -17,6 +17,10 @@ def unbroadcast(grad, shape):
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
+    elif extra < 0:
+        # A closure may return a gradient with fewer dimensions, such as a 0-d sum for an
+        # operand of shape (1,); broadcasting rules put the missing dimensions in front.
+        grad = np.reshape(grad, (1,) * -extra + np.shape(grad))
     stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)

@@ -35,7 +35,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     n_out = _flat_output(fn, inputs).size
     for position, x in enumerate(checked):
         numerical = np.zeros((x.data.size, n_out))
-        x.data = np.ascontiguousarray(x.data)
+        if not (x.data.flags.c_contiguous and x.data.flags.writeable):
+            # np.ascontiguousarray would turn a 0-d array into shape (1,).
+            x.data = np.array(x.data, order="C", copy=True)
         flat = x.data.reshape(-1)  # a view, so the perturbation reaches fn
         for i in range(flat.size):
             original = flat[i]

@@ -51,6 +51,17 @@ DTYPE_EXPRESSIONS = [
     "L.tensor([1.0, 2.0]).clamp(min=1)",
     "L.tensor([1, 2]).clamp(min=1.5)",
     "L.maximum(L.tensor([1, 2]), L.tensor([1.5, 0.5]))",
+    "L.cat([L.tensor([1]), L.tensor([2.5])])",
+    "L.stack([L.tensor(1), L.tensor(2.5)])",
+    "L.tensor([7, -7]) // 2",
+    "L.tensor([7.5, -7.5]) // 2",
+    "L.tensor([7, -7]) % 3",
+    "L.tensor([7, -7]) % 2.5",
+    "L.tensor([1.0, 2.0]).new_tensor([3, 4])",
+    "L.tensor([1, 2]).new_tensor([3.5])",
+    "L.tensor([1.0], dtype=L.float64).new_zeros(2, 3)",
+    "L.tensor([1.0, 2.0]).masked_fill(L.tensor([True, False]), 7)",
+    "L.sin(L.tensor([1, 2]))",
 ]
 
 

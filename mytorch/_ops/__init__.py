@@ -79,8 +79,8 @@ def promote(out, a, b):
     if (not isinstance(a, Tensor) or a.data.dtype is out_dtype) and \
             (not isinstance(b, Tensor) or b.data.dtype is out_dtype):
         return out
-    wanted = result_dtype(a, b)
-    return out if wanted == out_dtype else out.astype(wanted)
+    torch_dtype = result_dtype(a, b)
+    return out if torch_dtype == out_dtype else out.astype(torch_dtype)
 
 
 def float_data(a):

@@ -33,10 +33,10 @@ def div(a, b):
     out_dtype = out.dtype
     if (isinstance(a, Tensor) and a_data.dtype is not out_dtype) or \
             (isinstance(b, Tensor) and b_data.dtype is not out_dtype):
-        wanted = result_dtype(a, b)
-        if wanted.kind != "f":
-            wanted = _dtype.get_default_dtype().numpy_dtype  # torch: int / int is a float
-        out = out.astype(wanted, copy=False)
+        torch_dtype = result_dtype(a, b)
+        if torch_dtype.kind != "f":
+            torch_dtype = _dtype.get_default_dtype().numpy_dtype  # torch: int / int is a float
+        out = out.astype(torch_dtype, copy=False)
 
     def backward(g):
         grad_b = -g * out / b_data if isinstance(b, Tensor) and b.requires_grad else None

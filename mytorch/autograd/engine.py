@@ -19,7 +19,7 @@ def unbroadcast(grad, shape):
         grad = grad.sum(axis=tuple(range(extra)))
     elif extra < 0:
         # A closure may return a gradient with fewer dimensions, such as a 0-d sum for an
-        # operand of shape (1,); broadcasting rules put the missing dimensions in front.
+        # operand of shape (1,). Broadcasting puts the missing dimensions in front.
         grad = np.reshape(grad, (1,) * -extra + np.shape(grad))
     stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
     if stretched:

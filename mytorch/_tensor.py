@@ -328,10 +328,15 @@ class Tensor:
     def _inplace_or_rebind(self, result):
         # Python rebinds the name to whatever ``__iadd__`` returns, so when the tensor is part of a
         # graph the new tensor takes its place and the recorded graph stays correct.
-        if self.requires_grad and _GradMode.enabled:
-            if self.grad_fn is None:
+        # That includes ``x += w`` for a plain ``x`` and a ``w`` that requires grad: writing into
+        # ``x`` would drop the recorded operation and ``w`` would get no gradient.
+        if result.requires_grad:
+            if self.requires_grad and self.grad_fn is None:
                 self._check_inplace()  # a leaf that requires grad: raises as torch does
             return result
+        if not np.can_cast(result.data.dtype, self.data.dtype, casting="same_kind"):
+            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
+                               f"type {self.dtype}; convert the tensor first, e.g. x = x.float()")
         self.data[...] = result.data
         return self
 

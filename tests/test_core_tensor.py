@@ -437,3 +437,23 @@ def test_new_factories_keep_dtype():
     np.testing.assert_array_equal(x.new_full((2,), 7).data, [7.0, 7.0])
     assert x.new_tensor([1, 2]).dtype == mytorch.float64
     assert x.new_tensor([1, 2], dtype=mytorch.int64).dtype == mytorch.int64
+
+
+def test_iadd_plain_tensor_records_graph():
+    weight = mytorch.tensor([1.0, 2.0], requires_grad=True)
+    total = mytorch.zeros(2)
+
+    total += weight * 3
+    total.sum().backward()
+
+    assert total.requires_grad
+    np.testing.assert_array_equal(weight.grad.data, [3.0, 3.0])
+
+
+def test_iadd_rejects_lossy_cast():
+    counts = mytorch.tensor([1, 2])
+
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        counts += 0.5
+    counts += 2
+    np.testing.assert_array_equal(counts.data, [3, 4])

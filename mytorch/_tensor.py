@@ -278,16 +278,22 @@ class Tensor:
     # These change ``data`` directly and are not recorded, so they refuse to run where torch
     # would record them: on a tensor that requires grad while grad mode is on.
 
-    def _check_inplace(self):
-        if self.requires_grad and _GradMode.enabled:
+    def _check_inplace(self, source=None):
+        if not _GradMode.enabled:
+            return
+        if isinstance(source, Tensor) and source.requires_grad:
+            raise RuntimeError("mytorch does not record in-place operations, so a value that "
+                               "requires grad would get no gradient here; build the tensor "
+                               "with mytorch.cat, mytorch.stack or mytorch.where instead")
+        if self.requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation; wrap the update in mytorch.no_grad()")
             raise RuntimeError("mytorch does not record in-place operations; write y = y + x "
                                "instead of an in-place update of a tensor in the graph")
 
-    def _inplace(self, values):
-        self._check_inplace()
+    def _inplace(self, values, source=None):
+        self._check_inplace(source)
         self.data[...] = values.data if isinstance(values, Tensor) else values
         return self
 
@@ -298,19 +304,19 @@ class Tensor:
         return self._inplace(value)
 
     def copy_(self, src):
-        return self._inplace(src)
+        return self._inplace(src, src)
 
     def add_(self, other, alpha=1):
-        return self._inplace(self.data + alpha * _ops.data_of(other))
+        return self._inplace(self.data + alpha * _ops.data_of(other), other)
 
     def sub_(self, other, alpha=1):
-        return self._inplace(self.data - alpha * _ops.data_of(other))
+        return self._inplace(self.data - alpha * _ops.data_of(other), other)
 
     def mul_(self, other):
-        return self._inplace(self.data * _ops.data_of(other))
+        return self._inplace(self.data * _ops.data_of(other), other)
 
     def div_(self, other):
-        return self._inplace(self.data / _ops.data_of(other))
+        return self._inplace(self.data / _ops.data_of(other), other)
 
     def clamp_(self, min=None, max=None):  # noqa: A002 - torch's argument names
         return self._inplace(np.clip(self.data, min, max))
@@ -415,7 +421,7 @@ class Tensor:
         return _ops.shape.getitem(self, index)
 
     def __setitem__(self, index, value):
-        self._check_inplace()
+        self._check_inplace(value)
         self.data[_ops.shape.numpy_index(index)] = _ops.data_of(value)
 
     # Comparisons record nothing and return bool tensors.

@@ -457,3 +457,16 @@ def test_iadd_rejects_lossy_cast():
         counts += 0.5
     counts += 2
     np.testing.assert_array_equal(counts.data, [3, 4])
+
+
+def test_inplace_from_grad_value_raises():
+    weight = mytorch.tensor([1.0, 2.0], requires_grad=True)
+    buffer = mytorch.zeros(3)
+
+    with pytest.raises(RuntimeError, match="would get no gradient"):
+        buffer[1:] = weight
+    with pytest.raises(RuntimeError, match="would get no gradient"):
+        buffer.copy_(mytorch.cat([weight, weight[:1]]))
+    with mytorch.no_grad():
+        buffer[1:] = weight
+    np.testing.assert_array_equal(buffer.data, [0.0, 1.0, 2.0])

@@ -165,13 +165,25 @@ class TrackedRun:
         self.run_id = None
 
     def __enter__(self):
+        # NOTE: Ctrl-C inside create_run, after the database has stored the run, leaves it
+        # RUNNING, because its id is not known here yet.
         run = self.client.create_run(self.experiment_id, run_name=self.run_name, tags=self.tags)
         self.run_id = run.info.run_id
-        log.info("MLflow run %s (%s) in experiment %s", self.run_id, run.info.run_name,
-                 self.experiment_id)
+        try:
+            log.info("MLflow run %s (%s) in experiment %s", self.run_id, run.info.run_name,
+                     self.experiment_id)
+        except BaseException as error:
+            # Ctrl-C can land here, before the with block that would end the run has begun.
+            self._end(type(error))
+            raise
         return self
 
     def __exit__(self, exc_type, exc, traceback):
+        self._end(exc_type, exc)
+        return False
+
+    def _end(self, exc_type, exc=None):
+        """Send the buffered metrics and end the run with the status that ``exc_type`` implies."""
         if exc_type is None:
             status = "FINISHED"
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -181,14 +193,14 @@ class TrackedRun:
 
         try:
             self.flush()
+            if status == "FAILED":
+                self.client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
         except Exception:
-            # The run still has to be ended; the original error, if any, is re-raised below.
-            log.exception("sending the last metrics of run %s failed", self.run_id)
-        if exc_type is not None and not issubclass(exc_type, KeyboardInterrupt):
-            self.client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
-        self.client.set_terminated(self.run_id, status=status)
-        log.info("MLflow run %s ended %s", self.run_id, status)
-        return False
+            # The run still has to be ended, and the job's own error, if any, propagates after.
+            log.exception("sending the last metrics or tags of run %s failed", self.run_id)
+        finally:
+            self.client.set_terminated(self.run_id, status=status)
+            log.info("MLflow run %s ended %s", self.run_id, status)
 
     def log_metric(self, key, value, step):
         """Buffer one value and send the buffer once it is full or FLUSH_INTERVAL_SECONDS passed."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 import mytorch
@@ -34,6 +35,10 @@ def dataset_frame(splits):
 
 def run_tags(cfg, output_dir):
     commit, dirty = git_state()
+    hydra_cfg = HydraConfig.get()
+    sweep = "none"
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        sweep = str(Path(hydra_cfg.sweep.dir).resolve())
     return {
         "optimizer": cfg.optimizer.name,
         "model": cfg.model.name,
@@ -41,7 +46,9 @@ def run_tags(cfg, output_dir):
         "seed": str(cfg.seed),
         "mlflow.source.git.commit": commit,
         "git_dirty": dirty,
-        "hydra_output_dir": str(output_dir) if output_dir else "none",
+        "hydra_output_dir": str(output_dir),
+        # The sweep folder, shared by all runs of one multirun, so one filter lists them.
+        "sweep": sweep,
         "mytorch_version": mytorch.__version__,
     }
 

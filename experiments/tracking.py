@@ -35,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # MLflow's limits per log_batch call.
 MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_PER_BATCH = 100
-# Buffered metrics are sent at least this often, so `mlflow ui` shows a long run's progress.
+# While metrics arrive, the buffer is sent at least this often, so `mlflow ui` shows progress.
 FLUSH_INTERVAL_SECONDS = 5.0
 
 
@@ -262,7 +262,7 @@ class TrackingSetupCallback(Callback):
 
     def _setup(self, config):
         client = TimedClient(config.tracking.uri)
-        ensure_experiment(client, config.tracking.experiment)
+        return client, ensure_experiment(client, config.tracking.experiment)
 
     def on_run_start(self, config, **kwargs):
         self._setup(config)
@@ -297,3 +297,13 @@ class TrackingSetupCallback(Callback):
         (sweep_dir / "sweep_timing.json").write_text(json.dumps(summary, indent=2) + "\n")
         log.info("sweep took %.1f s, of which %.1f s (%.1f%%) in MLflow calls; see %s",
                  wall, in_mlflow, 100 * summary["mlflow_share"], sweep_dir / "sweep_timing.json")
+
+        # Imported here because the report needs pandas and matplotlib, which a single run of
+        # this callback does not.
+        from experiments.sweep_report import write_sweep_report
+
+        try:
+            write_sweep_report(*self._setup(config), sweep_dir.resolve())
+        except Exception:
+            # Every job has finished and is logged; only the summary table is missing.
+            log.exception("writing the sweep report into %s failed", sweep_dir)

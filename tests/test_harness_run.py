@@ -154,6 +154,25 @@ def test_sweep_runs_finished(harness_store, sweep_runs):
     assert timing["mlflow_calls"] > 4
 
 
+def test_sweep_report_lists_runs(harness_store, sweep_runs):
+    pandas = pytest.importorskip("pandas", reason="the harness tests need the [harness] extra")
+    sweep_dir = next((harness_store.root / "multirun").glob("sweep_results.csv")).parent
+    table = pandas.read_csv(sweep_dir / "sweep_results.csv")
+
+    assert sorted(table["run_id"]) == sorted(run.info.run_id for run in sweep_runs.values())
+    assert list(table["status"]) == ["FINISHED"] * 4
+    # Only the swept params are columns: batch size and seed, not the fixed lr.
+    assert "trainer.batch_size" in table.columns
+    assert "seed" in table.columns
+    assert "optimizer.lr" not in table.columns
+    assert list(table["val_accuracy"]) == sorted(table["val_accuracy"], reverse=True)
+    assert table["test_accuracy"].between(0, 1).all()
+
+    pixels = image.imread(sweep_dir / "sweep_comparison.png")
+    assert pixels.shape[0] > 100
+    assert pixels.std() > 0.01
+
+
 def test_same_seed_identical_histories(harness_store, single_run, sweep_runs):
     # The sweep's job ran after two other jobs in the same process, the single run in its own
     # process, so equality also shows that no state leaks from one job into the next.

@@ -51,6 +51,16 @@ def test_tutorial_net_fits_moons():
     assert outcome.train.epoch_metrics[-1]["train_accuracy"] >= 0.94
 
 
+def test_tutorial_preset_fits_moons():
+    cfg = compose_config("experiment=tutorial_moons")
+    assert cfg.data.name == "moons"
+    assert cfg.optimizer.name == "bgd"
+    assert cfg.trainer.batch_size == 50
+
+    outcome, _ = train("experiment=tutorial_moons")
+    assert outcome.train.epoch_metrics[-1]["train_accuracy"] >= 0.94
+
+
 def test_multiclass_uses_cross_entropy():
     outcome, buffer = train("data=iris", "trainer.epochs=30")
     # Three logits per sample for three classes.

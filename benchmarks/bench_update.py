@@ -35,7 +35,7 @@ def make_problem(sizes, batch_size, seed=0):
 
     rng = np.random.default_rng(seed)
     weights, biases = [], []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         bound = 1 / np.sqrt(fan_in)
         weights.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
         biases.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
@@ -51,7 +51,7 @@ def library_update(lib, problem, activation, optimizer_name, options):
     """Build the model, loss and optimizer with ``lib`` (mytorch or torch) and return one update."""
     weights, biases, x_array, target_array = problem
     layers = []
-    for i, (w, b) in enumerate(zip(weights, biases)):
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
         linear = lib.nn.Linear(w.shape[1], w.shape[0])
         with lib.no_grad():
             linear.weight.copy_(lib.from_numpy(w))
@@ -60,7 +60,8 @@ def library_update(lib, problem, activation, optimizer_name, options):
         if i < len(weights) - 1:
             layers.append(lib.nn.Tanh() if activation == "tanh" else lib.nn.ReLU())
     model = lib.nn.Sequential(*layers)
-    criterion = lib.nn.BCEWithLogitsLoss() if weights[-1].shape[0] == 1 else lib.nn.CrossEntropyLoss()
+    binary = weights[-1].shape[0] == 1
+    criterion = lib.nn.BCEWithLogitsLoss() if binary else lib.nn.CrossEntropyLoss()
     if optimizer_name == "MiniBGD":
         # torch has no MiniBGD; plain SGD without momentum is the same update.
         optimizer_class = getattr(lib.optim, "MiniBGD", None) or lib.optim.SGD
@@ -86,17 +87,29 @@ def handwritten_update(problem, activation, optimizer_name, options):
     return lambda: model.update(x, target)
 
 
-def seconds_per_update(update, repeat):
-    """Return the best time per update over ``repeat`` rounds, each long enough to time well."""
-    for _ in range(20):
-        update()  # warm-up: caches, lazily created optimizer state
-    number, _ = timeit.Timer(update).autorange()
-    return min(timeit.repeat(update, number=number, repeat=repeat)) / number
+def seconds_per_update(updates, repeat):
+    """Return the best time per update of each entry of ``updates`` (a dict of name -> update).
+
+    The rounds interleave the implementations, so a change in machine load during the run
+    affects all of them alike and the ratios stay fair.
+    """
+    numbers = {}
+    for name, update in updates.items():
+        for _ in range(20):
+            update()  # warm-up: caches, lazily created optimizer state
+        numbers[name], _ = timeit.Timer(update).autorange()
+    best = dict.fromkeys(updates, float("inf"))
+    for _ in range(repeat):
+        for name, update in updates.items():
+            elapsed = timeit.timeit(update, number=numbers[name]) / numbers[name]
+            best[name] = min(best[name], elapsed)
+    return best
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7, help="timing rounds per case (best is kept)")
+    parser.add_argument("--repeat", type=int, default=7,
+                        help="timing rounds per case; the best round is kept")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads")
     args = parser.parse_args()
     _limit_threads(args.threads)
@@ -124,17 +137,14 @@ def main():
     for name, sizes, activation, batch_size in CASES:
         problem = make_problem(sizes, batch_size)
         for optimizer_name, options in OPTIMIZERS:
-            times = {
-                "mytorch": seconds_per_update(
-                    library_update(mytorch, problem, activation, optimizer_name, options),
-                    args.repeat),
-                "numpy": seconds_per_update(
-                    handwritten_update(problem, activation, optimizer_name, options), args.repeat),
+            updates = {
+                "mytorch": library_update(mytorch, problem, activation, optimizer_name, options),
+                "numpy": handwritten_update(problem, activation, optimizer_name, options),
             }
             if torch is not None:
-                times["torch"] = seconds_per_update(
-                    library_update(torch, problem, activation, optimizer_name, options),
-                    args.repeat)
+                updates["torch"] = library_update(torch, problem, activation, optimizer_name,
+                                                  options)
+            times = seconds_per_update(updates, args.repeat)
             torch_text = f"{times['torch'] * 1e6:8.1f}us" if "torch" in times else f"{'-':>10}"
             ratio_torch = (f"{times['mytorch'] / times['torch']:14.2f}" if "torch" in times
                            else f"{'-':>14}")

@@ -29,7 +29,7 @@ class HandwrittenMLP:
         weights, biases = self.params[:self.n_layers], self.params[self.n_layers:]
         inputs, outputs = [], []
         h = x
-        for i, (w, b) in enumerate(zip(weights, biases)):
+        for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
             inputs.append(h)
             z = h @ w.T + b
             if i < self.n_layers - 1:
@@ -65,14 +65,14 @@ class HandwrittenMLP:
 
     def step(self, grads):
         if self.optimizer == "minibgd":
-            for p, g in zip(self.params, grads):
+            for p, g in zip(self.params, grads, strict=True):
                 p -= self.lr * g
             return
         self.step_count += 1
         beta1, beta2 = self.betas
         correction1 = 1 - beta1 ** self.step_count
         correction2_sqrt = (1 - beta2 ** self.step_count) ** 0.5
-        for p, g, m, v in zip(self.params, grads, self.exp_avg, self.exp_avg_sq):
+        for p, g, m, v in zip(self.params, grads, self.exp_avg, self.exp_avg_sq, strict=True):
             p *= 1 - self.lr * self.weight_decay
             m += (1 - beta1) * (g - m)
             v *= beta2

@@ -11,7 +11,7 @@ import numpy as np
 
 from mytorch._ops import data_of, pointwise, result
 from mytorch._ops import reduction as reduction_ops
-from mytorch._ops.pointwise import _stable_sigmoid
+from mytorch._ops.pointwise import _exp_minus_abs
 from mytorch._tensor import Tensor
 from mytorch.nn import _reduction
 
@@ -52,8 +52,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     w = None if weight is None else data_of(weight)
     p = None if pos_weight is None else data_of(pos_weight)
 
-    with np.errstate(under="ignore"):
-        softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+    e = _exp_minus_abs(x)  # kept for the gradient: sigmoid(x) is 1/(1+e) or e/(1+e)
+    softplus_neg = np.maximum(-x, 0) + np.log1p(e)
     if p is None:
         loss = (1 - y) * x + softplus_neg
     else:
@@ -67,11 +67,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         g = _reduction.expand_grad(g, reduction_mode, loss.shape)
         if w is not None:
             g = g * w
-        sigmoid = _stable_sigmoid(x)
+        sigmoid = np.where(x >= 0, 1, e) / (1 + e)
         if p is None:
             grad_x = g * (sigmoid - y)
         else:
             grad_x = g * (log_weight * sigmoid - p * y)
+        if grad_x.shape != x.shape:  # a 0-d g times a 0-d difference, or a broadcast weight
+            grad_x = np.broadcast_to(grad_x, x.shape)
         grad_y = None
         if _target_input(target) is not None:
             grad_y = -x if p is None else -x + (p - 1) * softplus_neg

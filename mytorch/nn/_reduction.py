@@ -40,20 +40,30 @@ def resolve(size_average, reduce, reduction):
 def reduce_loss(loss, reduction):
     """Apply ``reduction`` to an ndarray of per-element losses."""
     if reduction == "mean":
-        return np.asarray(loss.mean())
+        # The same pairwise sum and division as ndarray.mean, without its Python wrapper.
+        if not loss.size:
+            return np.full((), np.nan, loss.dtype)
+        return np.add.reduce(loss, axis=None) / loss.size
     if reduction == "sum":
-        return np.asarray(loss.sum())
+        return np.add.reduce(loss, axis=None)
     return loss
 
 
 def expand_grad(g, reduction, shape):
-    """Give a reduced loss's gradient ``g`` the shape of the per-element losses.
+    """Return a reduced loss's gradient ``g`` ready to multiply the per-element gradients.
 
-    ``mean`` shares the gradient evenly between the ``prod(shape)`` elements.
+    ``mean`` shares the gradient evenly between the elements. For ``mean`` and ``sum`` the result
+    is 0-d and broadcasts against the per-element terms; callers whose result could stay 0-d
+    broadcast it to the input's shape.
     """
-    if reduction == "none":
-        return g
     if reduction == "mean":
-        count = int(np.prod(shape))
-        return np.broadcast_to(g / count if count else g, shape)
-    return np.broadcast_to(g, shape)
+        count = loss_size(shape)
+        return g / count if count else g
+    return g
+
+
+def loss_size(shape):
+    size = 1
+    for n in shape:
+        size *= n
+    return size

@@ -1,6 +1,6 @@
 """From a composed config to a trained model and its metrics, with no tracking involved.
 
-``experiments.job`` wraps this in an MLflow run; ``reproduce.py`` calls it directly and compares
+``experiments.job`` wraps this in an MLflow run. ``reproduce.py`` calls it directly and compares
 what it records with a logged run.
 """
 
@@ -65,7 +65,7 @@ def instantiate_optimizer(optimizer_cfg, parameters):
 
 
 def build_loss(n_classes):
-    """BCEWithLogitsLoss on one logit for two classes, CrossEntropyLoss on k logits for more."""
+    """Return BCEWithLogitsLoss (one logit) for two classes, else CrossEntropyLoss (k logits)."""
     return nn.BCEWithLogitsLoss() if n_classes == 2 else nn.CrossEntropyLoss()
 
 

@@ -174,8 +174,8 @@ def test_sweep_report_lists_runs(harness_store, sweep_runs):
 
 
 def test_same_seed_identical_histories(harness_store, single_run, sweep_runs):
-    # The sweep's job ran after two other jobs in the same process, the single run in its own
-    # process, so equality also shows that no state leaks from one job into the next.
+    # The sweep's job ran in one process after two other jobs, and the single run ran alone.
+    # Equal histories therefore also show that no state leaks from one job into the next.
     client = harness_store.client()
     rerun = sweep_runs[("64", "0")]
     assert tracked_histories(client, rerun) == tracked_histories(client, single_run)

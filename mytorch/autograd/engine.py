@@ -93,7 +93,8 @@ def run_backward(root, grad, retain_graph=False):
         if not retain_graph:
             node.backward = None
 
-        for parent, parent_grad in zip(node.inputs, backward(grad), strict=True):
+        grads = backward(grad)
+        for parent, parent_grad in zip(node.inputs, grads, strict=True):
             if parent_grad is None or parent is None or not parent.requires_grad:
                 continue
             data = parent.data
@@ -107,9 +108,15 @@ def run_backward(root, grad, retain_graph=False):
             if parent_node is None:
                 leaf_grad = parent.grad
                 if leaf_grad is None:
-                    # A copy, because closures may hand the same array to several inputs, and
-                    # later backward calls add into this one in place.
-                    parent.grad = Tensor._wrap(np.array(parent_grad, copy=True))
+                    # Later backward calls add into .grad in place, so it must not share memory
+                    # with anything else. A closure's result may: the incoming gradient passed
+                    # through (the caller's array, or also another input's), a view, or one
+                    # array returned for two inputs. Anything else is a new array nobody else
+                    # holds, and keeping it saves a copy (a quarter-megabyte per 256x256 layer).
+                    if parent_grad is grad or parent_grad.base is not None \
+                            or sum(other is parent_grad for other in grads) > 1:
+                        parent_grad = np.array(parent_grad, copy=True)
+                    parent.grad = Tensor._wrap(parent_grad)
                 else:
                     leaf_grad.data += parent_grad
             elif parent_node in pending:

@@ -177,13 +177,28 @@ def _softmax_dim(dim, ndim, name):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+def _max_keepdims(x, axis):
+    """Return ``x.max(axis=axis, keepdims=True)``.
+
+    numpy runs one short inner loop per row to reduce along the last axis, so for short rows
+    it takes the maximum down the columns of a transposed copy instead: for 128 rows of 10
+    float32 values that is 2 us against 8 us (numpy 2.4). A maximum is exact in any order, so
+    the values are the same; above about 100 columns the copy costs more than it saves.
+    """
+    if x.ndim == 2 and axis in (1, -1) and x.shape[1] <= 32:
+        return np.ascontiguousarray(x.T).max(axis=0)[:, np.newaxis]
+    return x.max(axis=axis, keepdims=True)
+
+
 def _shifted(x, axis):
     # Subtracting the maximum keeps exp() from overflowing; a row of -inf stays -inf, not NaN.
-    peak = x.max(axis=axis, keepdims=True)
+    peak = _max_keepdims(x, axis)
+    if not np.isfinite(peak).all():
+        peak = np.where(np.isfinite(peak), peak, 0)
     with np.errstate(over="ignore"):
         # Only a value more than the dtype's max below the peak overflows, to -inf: its exact
         # log-probability rounds there too.
-        return x - np.where(np.isfinite(peak), peak, 0)
+        return x - peak
 
 
 def softmax(a, dim=None):

@@ -215,6 +215,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
                            f"got {dtype}; convert it with target.long()")
     x2, t2 = _class_batch(x, t)
     n_classes = x2.shape[1]
+    if weight is None and x.ndim == 2 and _all_classes_valid(t2, n_classes, ignore_index):
+        return _unweighted_nll_loss(input, t2, reduction_mode)
 
     ignored = t2 == ignore_index
     bad = ~ignored & ((t2 < 0) | (t2 >= n_classes))
@@ -256,6 +258,42 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
         grad = np.zeros(x2.shape, dtype=x.dtype)
         np.put_along_axis(grad, safe_t, -w_t * g_samples[:, np.newaxis], axis=1)
         return (grad.reshape(x.shape),)
+
+    return result(out, (input,), backward, "NllLossBackward0")
+
+
+def _all_classes_valid(t, n_classes, ignore_index):
+    """Return whether every target is a class index in ``[0, n_classes)`` other than ignore_index.
+
+    Empty targets return False, so that the general path gives their NaN mean.
+    """
+    if not t.size or t.min() < 0 or t.max() >= n_classes:
+        return False
+    return not (0 <= ignore_index < n_classes and (t == ignore_index).any())
+
+
+def _unweighted_nll_loss(input, t, reduction_mode):  # noqa: A002 - torch's argument name
+    """nll_loss of (N, C) input with no class weights and no ignored targets.
+
+    The general path reduces to this when every weight is 1 and no target is ignored: the same
+    values in the same order, with a third of its numpy calls. The per-call overhead of those
+    calls is most of the loss's time for a batch of 128 samples of 10 classes.
+    """
+    x = input.data
+    n = x.shape[0]
+    rows = np.arange(n)
+    losses = -x[rows, t]
+    if reduction_mode == "none":
+        out = losses
+    elif reduction_mode == "sum":
+        out = np.asarray(losses.sum())
+    else:
+        out = np.asarray(losses.sum() / n)
+
+    def backward(g):
+        grad = np.zeros(x.shape, dtype=x.dtype)
+        grad[rows, t] = -(g / n) if reduction_mode == "mean" else -g
+        return (grad,)
 
     return result(out, (input,), backward, "NllLossBackward0")
 

@@ -1,6 +1,7 @@
 """One Hydra job: an MLflow run around training, with its params, tags, data set and artifacts."""
 
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import mytorch
 from experiments import plots
 from experiments.datasets import check_data_config
 from experiments.pipeline import prepare_data, train_from_splits
+from experiments.sweep import read_parent_run_id
 from experiments.tracking import MLFLOW_TIMER, TrackedRun, flatten_config, git_state
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,14 @@ def run_tags(cfg, output_dir):
     commit, dirty = git_state()
     hydra_cfg = HydraConfig.get()
     sweep = "none"
+    sweep_tags = {}
     if hydra_cfg.mode == RunMode.MULTIRUN:
         sweep = str(Path(hydra_cfg.sweep.dir).resolve())
+        sweep_tags["sweep_job"] = str(hydra_cfg.job.num)
+        parent_run_id = read_parent_run_id(hydra_cfg.sweep.dir, cfg.tracking.uri)
+        if parent_run_id is not None:
+            # MLflow's UI nests a run under the run this tag names.
+            sweep_tags["mlflow.parentRunId"] = parent_run_id
     return {
         "optimizer": cfg.optimizer.name,
         "model": cfg.model.name,
@@ -50,6 +58,7 @@ def run_tags(cfg, output_dir):
         # The sweep folder, shared by all runs of one multirun, so one filter lists them.
         "sweep": sweep,
         "mytorch_version": mytorch.__version__,
+        **sweep_tags,
     }
 
 
@@ -87,7 +96,11 @@ def flush_log_handlers():
 
 
 def run_job(cfg):
-    """Train one configuration inside an MLflow run and return its test accuracy."""
+    """Train one configuration inside an MLflow run and return its final validation loss.
+
+    A sweeper that minimises the return value (Optuna) therefore never sees the test set. A run
+    that diverged returns infinity, which ranks it last but still counts as a finished trial.
+    """
     started = time.perf_counter()
     mlflow_seconds_at_start = MLFLOW_TIMER.seconds
 
@@ -131,4 +144,6 @@ def run_job(cfg):
         if job_log.exists():
             run.log_artifact(job_log, "logs")
 
-    return outcome.test_metrics.get("accuracy", 0.0)
+    if train.diverged or not train.epoch_metrics:
+        return math.inf
+    return float(train.epoch_metrics[-1]["val_loss"])

@@ -6,7 +6,6 @@ jobs in one process.
 """
 
 import contextlib
-import copy
 import json
 import logging
 import math
@@ -21,7 +20,6 @@ from pathlib import Path
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 import mlflow  # noqa: E402 - must come after the telemetry switch
-from hydra.experimental.callback import Callback  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.data.dataset_source_registry import get_dataset_source_from_json  # noqa: E402
 from mlflow.data.http_dataset_source import HTTPDatasetSource  # noqa: E402
@@ -247,63 +245,3 @@ class TrackedRun:
             entity = dataset._to_mlflow_entity()
         context_tag = InputTag(key="mlflow.data.context", value=context)
         self.client.log_inputs(self.run_id, [DatasetInput(entity, tags=[context_tag])])
-
-
-class TrackingSetupCallback(Callback):
-    """Create the MLflow store and experiment before any job, and time the whole sweep.
-
-    Jobs that start together on a SQLite file that does not exist yet race on creating its
-    tables, so the database is created once here, before the launcher starts any job.
-    """
-
-    def __init__(self):
-        self.started = None
-        self.timer_at_start = None
-
-    def _setup(self, config):
-        client = TimedClient(config.tracking.uri)
-        return client, ensure_experiment(client, config.tracking.experiment)
-
-    def on_run_start(self, config, **kwargs):
-        self._setup(config)
-
-    def on_multirun_start(self, config, **kwargs):
-        self.started = time.perf_counter()
-        self.timer_at_start = copy.deepcopy(MLFLOW_TIMER)
-        self._setup(config)
-
-    def on_multirun_end(self, config, **kwargs):
-        if self.started is None:
-            return
-        wall = time.perf_counter() - self.started
-        before = self.timer_at_start
-        in_mlflow = MLFLOW_TIMER.seconds - before.seconds
-        by_method = {
-            name: round(seconds - before.seconds_by_method.get(name, 0.0), 3)
-            for name, seconds in sorted(MLFLOW_TIMER.seconds_by_method.items(),
-                                        key=lambda item: -item[1])
-        }
-        summary = {
-            "wall_seconds": round(wall, 3),
-            "mlflow_seconds": round(in_mlflow, 3),
-            "mlflow_share": round(in_mlflow / wall, 4) if wall > 0 else 0.0,
-            "mlflow_calls": MLFLOW_TIMER.calls - before.calls,
-            "mlflow_seconds_by_method": by_method,
-        }
-        # The basic launcher runs every job in this process, so MLFLOW_TIMER saw all of them.
-        # Other launchers run jobs in other processes, whose MLflow calls are not counted here.
-        sweep_dir = Path(config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        (sweep_dir / "sweep_timing.json").write_text(json.dumps(summary, indent=2) + "\n")
-        log.info("sweep took %.1f s, of which %.1f s (%.1f%%) in MLflow calls; see %s",
-                 wall, in_mlflow, 100 * summary["mlflow_share"], sweep_dir / "sweep_timing.json")
-
-        # Imported here because the report needs pandas and matplotlib, which a single run of
-        # this callback does not.
-        from experiments.sweep_report import write_sweep_report
-
-        try:
-            write_sweep_report(*self._setup(config), sweep_dir.resolve())
-        except Exception:
-            # Every job has finished and is logged; only the summary table is missing.
-            log.exception("writing the sweep report into %s failed", sweep_dir)

@@ -13,6 +13,18 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 
+class SweepRuns:
+    """The parent run of one multirun and its child runs, as MLflow Run objects."""
+
+    def __init__(self, parent, children):
+        self.parent = parent
+        self.children = children
+
+    @property
+    def sweep_dir(self):
+        return Path(self.parent.data.tags["sweep"])
+
+
 class HarnessStore:
     """A temporary launch directory with its own SQLite MLflow store, and the CLI to run there."""
 
@@ -27,9 +39,9 @@ class HarnessStore:
         env["MLFLOW_DISABLE_TELEMETRY"] = "true"
         return [sys.executable, str(REPO_ROOT / "experiments" / script), *args], env
 
-    def train_args(self, *overrides, run_dir="outputs/run"):
+    def train_args(self, *overrides, run_dir="outputs/run", sweep_dir="multirun"):
         return (f"tracking.uri={self.uri}", f"hydra.run.dir={run_dir}",
-                "hydra.sweep.dir=multirun", *overrides)
+                f"hydra.sweep.dir={sweep_dir}", *overrides)
 
     def run(self, script, *args, check=True, timeout=300):
         """Run ``experiments/<script> args`` in the store's folder and return the result."""
@@ -42,11 +54,12 @@ class HarnessStore:
                                  f"stderr:\n{completed.stderr[-4000:]}")
         return completed
 
-    def train(self, *overrides, check=True, run_dir="outputs/run", multirun=False):
+    def train(self, *overrides, check=True, run_dir="outputs/run", sweep_dir="multirun",
+              multirun=False, timeout=300):
         """Run experiments/run.py with ``overrides`` against this store."""
         flags = ("--multirun",) if multirun else ()
-        return self.run("run.py", *flags, *self.train_args(*overrides, run_dir=run_dir),
-                        check=check)
+        args = self.train_args(*overrides, run_dir=run_dir, sweep_dir=sweep_dir)
+        return self.run("run.py", *flags, *args, check=check, timeout=timeout)
 
     def client(self):
         pytest.importorskip("mlflow", reason="the harness tests need the [harness] extra")
@@ -61,6 +74,18 @@ class HarnessStore:
             return []
         return client.search_runs([found.experiment_id], order_by=["attributes.start_time ASC"])
 
+    def sweep(self, sweep_dir="multirun"):
+        """Return the latest sweep in ``sweep_dir``, relative to the store folder, as SweepRuns."""
+        runs = self.runs()
+        folder = str((self.root / sweep_dir).resolve())
+        parents = [run for run in runs if run.data.tags.get("sweep_parent") == "true"
+                   and run.data.tags.get("sweep") == folder]
+        assert parents, f"no parent run tagged sweep={folder}"
+        parent = parents[-1]
+        children = [run for run in runs
+                    if run.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+        return SweepRuns(parent, children)
+
 
 @pytest.fixture(scope="session")
 def harness_store(tmp_path_factory):
@@ -72,3 +97,14 @@ def harness_store(tmp_path_factory):
 def fresh_harness_store(tmp_path):
     """A store of this test's own, for tests that need to see every run in it."""
     return HarnessStore(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def harness_sweep(harness_store):
+    """A 4-job multirun (batch size 16, 64 x seed 0, 1) in the shared store.
+
+    The command line lr replaces the config's lr grid, so the lr is the same in every job.
+    """
+    harness_store.train("trainer.epochs=3", "optimizer.lr=0.03", "trainer.batch_size=16,64",
+                        "seed=0,1", sweep_dir="multirun/four", multirun=True)
+    return harness_store.sweep("multirun/four")

@@ -1,0 +1,269 @@
+"""A multirun as one MLflow parent run, with every job a child run, and its comparison report.
+
+``SweepTrackingCallback`` (named in conf/config.yaml) creates the MLflow store and experiment
+before any job starts, opens the parent run, and writes its id to ``mlflow_parent_run.json`` in
+the sweep folder, where each job reads it (``read_parent_run_id``) whatever process the launcher
+runs the job in. When the sweep ends, the parent receives the comparison report, the best child's
+params and metrics, and the sweep's timing.
+"""
+
+import atexit
+import contextlib
+import copy
+import json
+import logging
+import math
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+
+import mytorch
+from experiments.tracking import (
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_PER_BATCH,
+    MLFLOW_TIMER,
+    TimedClient,
+    ensure_experiment,
+    git_state,
+)
+
+log = logging.getLogger(__name__)
+
+PARENT_RUN_FILE = "mlflow_parent_run.json"
+REPORT_FOLDER = "report"
+TIMING_FILE = "sweep_timing.json"
+# Files that Hydra or its sweepers leave in the sweep folder, logged on the parent when present.
+SWEEP_FILES = ("multirun.yaml", "optimization_results.yaml")
+# MLflow shows this tag as the run's description, so the parent's page opens on the verdict.
+NOTE_TAG = "mlflow.note.content"
+MAX_TAG_LENGTH = 5000
+
+
+def read_parent_run_id(sweep_dir, tracking_uri):
+    """Return the id of the parent run of the sweep in ``sweep_dir``, or None if there is none.
+
+    None also when the parent was made in another tracking store, because a child must live in
+    its parent's store and experiment for MLflow to group them.
+    """
+    path = Path(sweep_dir) / PARENT_RUN_FILE
+    if not path.exists():
+        log.warning("no %s in %s, so this job gets no parent run", PARENT_RUN_FILE, sweep_dir)
+        return None
+    record = json.loads(path.read_text())
+    if record["tracking_uri"] != tracking_uri:
+        log.warning("the sweep's parent run is in %s, not in this job's store %s; "
+                    "the job gets no parent run", record["tracking_uri"], tracking_uri)
+        return None
+    return record["run_id"]
+
+
+def sweep_timing(wall_seconds, timer_at_start, jobs):
+    """Return the sweep's timing summary.
+
+    ``jobs`` is the report's summary table. The MLflow share of the jobs is computed from their
+    own ``job_seconds`` and ``mlflow_seconds`` metrics, so it counts the jobs of every launcher.
+    This process's MLflow calls include all the jobs only with the basic launcher, which runs them
+    here.
+    """
+    in_process = MLFLOW_TIMER.seconds - timer_at_start.seconds
+    by_method = {
+        name: round(seconds - timer_at_start.seconds_by_method.get(name, 0.0), 3)
+        for name, seconds in sorted(MLFLOW_TIMER.seconds_by_method.items(),
+                                    key=lambda item: -item[1])
+    }
+    job_seconds = float(jobs["job_seconds"].sum()) if "job_seconds" in jobs else 0.0
+    job_mlflow = float(jobs["mlflow_seconds"].sum()) if "mlflow_seconds" in jobs else 0.0
+    return {
+        "wall_seconds": round(wall_seconds, 3),
+        "jobs": len(jobs),
+        "jobs_seconds": round(job_seconds, 3),
+        "jobs_mlflow_seconds": round(job_mlflow, 3),
+        "jobs_mlflow_share": round(job_mlflow / job_seconds, 4) if job_seconds > 0 else 0.0,
+        "process_mlflow_seconds": round(in_process, 3),
+        "process_mlflow_calls": MLFLOW_TIMER.calls - timer_at_start.calls,
+        "process_mlflow_seconds_by_method": by_method,
+    }
+
+
+class SweepTrackingCallback(Callback):
+    """Create the MLflow store and experiment before any job, and run a sweep's parent run.
+
+    Jobs that start together on a SQLite file that does not exist yet race on creating its
+    tables, so the database is created here, before the launcher starts any job.
+
+    The parent ends FINISHED in ``on_multirun_end``. Hydra skips that hook when a job fails or
+    Ctrl-C stops the sweep, so an exit handler then ends the parent FAILED or KILLED.
+    """
+
+    def __init__(self):
+        self.client = None
+        self.parent_run_id = None
+        self.started = None
+        self.timer_at_start = None
+        self.interrupted = False
+        self._previous_sigint = None
+
+    def __getstate__(self):
+        # Launchers that run jobs in other processes pickle the callbacks; a client is not
+        # picklable and the jobs do not need it.
+        state = self.__dict__.copy()
+        state["client"] = None
+        state["_previous_sigint"] = None
+        return state
+
+    def _setup(self, config):
+        self.client = TimedClient(config.tracking.uri)
+        return ensure_experiment(self.client, config.tracking.experiment)
+
+    def on_run_start(self, config, **kwargs):
+        self._setup(config)
+
+    def on_multirun_start(self, config, **kwargs):
+        self.started = time.perf_counter()
+        self.timer_at_start = copy.deepcopy(MLFLOW_TIMER)
+        experiment_id = self._setup(config)
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        choices = config.hydra.runtime.choices
+        preset = choices.get("experiment")
+        commit, dirty = git_state()
+        tags = {
+            "sweep_parent": "true",
+            # The children carry the same tag, so `tags.sweep = '...'` finds the whole sweep.
+            "sweep": str(sweep_dir.resolve()),
+            "command_line": shlex.join(["python", *sys.argv]),
+            "experiment_preset": preset or "none",
+            "sweeper": config.hydra.sweeper._target_,
+            "launcher": config.hydra.launcher._target_,
+            "mlflow.source.git.commit": commit,
+            "git_dirty": dirty,
+            "mytorch_version": mytorch.__version__,
+        }
+        run_name = f"{preset} {sweep_dir}" if preset else str(sweep_dir)
+        run = self.client.create_run(experiment_id, run_name=run_name, tags=tags)
+        self.parent_run_id = run.info.run_id
+        record = {"run_id": self.parent_run_id, "tracking_uri": config.tracking.uri,
+                  "experiment_id": experiment_id}
+        (sweep_dir / PARENT_RUN_FILE).write_text(json.dumps(record, indent=2) + "\n")
+        log.info("MLflow parent run %s (%s) for the sweep in %s", self.parent_run_id,
+                 run.info.run_name, sweep_dir)
+
+        atexit.register(self._end_unfinished)
+        self._watch_sigint()
+
+    def _watch_sigint(self):
+        """Note Ctrl-C, so the exit handler can tell an interrupted sweep from a failed one."""
+        with contextlib.suppress(ValueError):  # signal handlers live in the main thread only
+            previous = signal.getsignal(signal.SIGINT)
+
+            def on_sigint(signum, frame):
+                self.interrupted = True
+                if callable(previous):
+                    previous(signum, frame)
+                else:
+                    raise KeyboardInterrupt
+
+            signal.signal(signal.SIGINT, on_sigint)
+            self._previous_sigint = previous
+
+    def _stop_watching(self):
+        atexit.unregister(self._end_unfinished)
+        if self._previous_sigint is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, self._previous_sigint)
+            self._previous_sigint = None
+
+    def _end_parent(self, status, error=None):
+        run_id, self.parent_run_id = self.parent_run_id, None
+        try:
+            if error is not None:
+                self.client.set_tag(run_id, "error", error[:MAX_TAG_LENGTH])
+        finally:
+            self.client.set_terminated(run_id, status=status)
+            log.info("MLflow parent run %s ended %s", run_id, status)
+
+    def _end_unfinished(self):
+        """End a parent run that on_multirun_end never reached, at interpreter exit."""
+        if self.parent_run_id is None:
+            return
+        if self.interrupted:
+            self._end_parent("KILLED", "the sweep was interrupted (Ctrl-C)")
+        else:
+            self._end_parent("FAILED", "the sweep stopped before its end, most likely because "
+                                       "a job failed; see the children's error tags")
+
+    def on_multirun_end(self, config, **kwargs):
+        if self.parent_run_id is None:
+            return
+        self._stop_watching()
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            self._report(config, sweep_dir)
+        except Exception as error:
+            # Every job has finished and is logged; only the parent's comparison is incomplete.
+            log.exception("writing the sweep report of parent run %s failed", self.parent_run_id)
+            self._end_parent("FAILED", f"the report failed: {type(error).__name__}: {error}")
+        else:
+            self._end_parent("FINISHED")
+
+    def _report(self, config, sweep_dir):
+        """Build the comparison from the store and log it, the best child and the timing."""
+        # Imported here because a single run, which also loads this callback, needs no pandas.
+        from experiments.sweep_report import build_report, format_summary, search_runs_frame
+
+        run_id = self.parent_run_id
+        experiment_id = ensure_experiment(self.client, config.tracking.experiment)
+        frame = search_runs_frame(self.client, [experiment_id],
+                                  f"tags.mlflow.parentRunId = '{run_id}'")
+        parent = self.client.get_run(run_id)
+        report = build_report(self.client, frame, sweep_dir / REPORT_FOLDER,
+                              title=f"Sweep {parent.info.run_name}")
+
+        jobs = frame.rename(columns=lambda column: column.removeprefix("metrics."))
+        timing = sweep_timing(time.perf_counter() - self.started, self.timer_at_start, jobs)
+        (sweep_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2) + "\n")
+        log.info("sweep of %d jobs took %.1f s; the jobs spent %.1f%% of their time in MLflow "
+                 "calls; see %s", timing["jobs"], timing["wall_seconds"],
+                 100 * timing["jobs_mlflow_share"], sweep_dir / TIMING_FILE)
+        if len(report.summary):
+            log.info("sweep results, lowest final validation loss first:\n%s",
+                     format_summary(report.summary))
+
+        self.client.log_artifacts(run_id, str(sweep_dir / REPORT_FOLDER))
+        for name in (TIMING_FILE, *SWEEP_FILES):
+            if (sweep_dir / name).exists():
+                self.client.log_artifact(run_id, str(sweep_dir / name))
+        self._copy_best_child(run_id, report, frame)
+        from mlflow.entities import Metric
+
+        sweep_metrics = [Metric("sweep_seconds", timing["wall_seconds"], 0, 0),
+                         Metric("jobs_mlflow_share", timing["jobs_mlflow_share"], 0, 0)]
+        self.client.log_batch(run_id, metrics=sweep_metrics)
+        note = (sweep_dir / REPORT_FOLDER / "report.md").read_text()
+        self.client.set_tag(run_id, NOTE_TAG, note[:MAX_TAG_LENGTH])
+
+    def _copy_best_child(self, run_id, report, frame):
+        """Copy the best child's params and final metrics onto the parent, with best_run_id."""
+        from mlflow.entities import Metric, Param, RunTag
+
+        best = report.best_run
+        if best is None:
+            log.warning("no child of parent run %s finished without diverging; no best run",
+                        run_id)
+            return
+        child = self.client.get_run(best["run_id"])
+        params = [Param(key, value) for key, value in child.data.params.items()]
+        for start in range(0, len(params), MAX_PARAMS_PER_BATCH):
+            self.client.log_batch(run_id, params=params[start:start + MAX_PARAMS_PER_BATCH])
+        now = int(time.time() * 1000)
+        metrics = [Metric(key, value, now, 0) for key, value in child.data.metrics.items()
+                   if math.isfinite(value)]
+        for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
+            self.client.log_batch(run_id, metrics=metrics[start:start + MAX_METRICS_PER_BATCH])
+        tags = [RunTag("best_run_id", best["run_id"]), RunTag("best_run_name", best["run_name"])]
+        self.client.log_batch(run_id, tags=tags)

@@ -60,6 +60,14 @@ def _accumulate_into_leaf(leaf, grad):
         leaf.grad.data += grad
 
 
+def _returned_twice(array, grads):
+    count = 0
+    for other in grads:
+        if other is array:
+            count += 1
+    return count > 1
+
+
 def run_backward(root, grad, retain_graph=False):
     """Propagate ``grad`` (an ndarray shaped like ``root``) back to every leaf that requires grad.
 
@@ -114,7 +122,7 @@ def run_backward(root, grad, retain_graph=False):
                     # array returned for two inputs. Anything else is a new array nobody else
                     # holds, and keeping it saves a copy (a quarter-megabyte per 256x256 layer).
                     if parent_grad is grad or parent_grad.base is not None \
-                            or sum(other is parent_grad for other in grads) > 1:
+                            or (len(grads) > 1 and _returned_twice(parent_grad, grads)):
                         parent_grad = np.array(parent_grad, copy=True)
                     parent.grad = Tensor._wrap(parent_grad)
                 else:

@@ -61,7 +61,10 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):  # noqa: A002
-        return linalg.linear(input, self.weight, self.bias)
+        # self.weight would go through Module.__getattr__, a Python call per read; the
+        # dictionary it reads is the same.
+        parameters = self._parameters
+        return linalg.linear(input, parameters["weight"], parameters["bias"])
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -37,8 +37,9 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):  # noqa: A002 - torch's argument name
-        return F.binary_cross_entropy_with_logits(input, target, self.weight,
-                                                  pos_weight=self.pos_weight,
+        buffers = self._buffers  # as self.weight, without a Module.__getattr__ call per read
+        return F.binary_cross_entropy_with_logits(input, target, buffers["weight"],
+                                                  pos_weight=buffers["pos_weight"],
                                                   reduction=self.reduction)
 
 
@@ -97,5 +98,6 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):  # noqa: A002
-        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+        weight = self._buffers["weight"]  # as self.weight, without a Module.__getattr__ call
+        return F.cross_entropy(input, target, weight=weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)

@@ -231,7 +231,9 @@ class Tensor:
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            grad = np.ones(self.data.shape, self.data.dtype)
+            # The two calls np.ones makes, without its Python wrapper.
+            grad = np.empty(self.data.shape, self.data.dtype)
+            grad.fill(1)
         else:
             grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if grad.shape != self.data.shape:

@@ -34,13 +34,21 @@ class MiniBGD(Optimizer):
     def step(self, closure=None):
         """Update every parameter that has a gradient and return the closure's loss, if any."""
         loss = self._run_closure(closure)
+        scratch = self._scratch
         for group in self.param_groups:
             lr = group["lr"]
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                update = self._scratch_arrays(p, 1)[0]
+                data = p.data
+                # One work array per parameter, reused by every step: a new lr * grad array per
+                # step costs page faults for large layers when malloc returns it to the system.
+                # This is _scratch_arrays(p, 1)[0] written out, to save a call per parameter.
+                arrays = scratch.get(p)
+                if arrays is None or arrays[0].shape != data.shape or arrays[0].dtype != data.dtype:
+                    arrays = scratch[p] = (np.empty_like(data),)
+                update = arrays[0]
                 np.multiply(grad.data, lr, out=update)
-                np.subtract(p.data, update, out=p.data)
+                np.subtract(data, update, out=data)
         return loss

@@ -51,6 +51,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          "target.view_as(input)")
     w = None if weight is None else data_of(weight)
     p = None if pos_weight is None else data_of(pos_weight)
+    target_input = _target_input(target)
 
     e = _exp_minus_abs(x)  # kept for the gradient: sigmoid(x) is 1/(1+e) or e/(1+e)
     softplus_neg = np.maximum(-x, 0) + np.log1p(e)
@@ -75,12 +76,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         if grad_x.shape != x.shape:  # a 0-d g times a 0-d difference, or a broadcast weight
             grad_x = np.broadcast_to(grad_x, x.shape)
         grad_y = None
-        if _target_input(target) is not None:
+        if target_input is not None:
             grad_y = -x if p is None else -x + (p - 1) * softplus_neg
             grad_y = g * grad_y
         return grad_x, grad_y
 
-    return result(out, (input, _target_input(target)), backward,
+    return result(out, (input, target_input), backward,
                   "BinaryCrossEntropyWithLogitsBackward0")
 
 

@@ -98,7 +98,7 @@ def flush_log_handlers():
 def run_job(cfg):
     """Train one configuration inside an MLflow run and return its final validation loss.
 
-    A sweeper that minimises the return value (Optuna) therefore never sees the test set. A run
+    A sweeper that minimises the return value (Optuna) therefore never uses the test set. A run
     that diverged returns infinity, which ranks it last but still counts as a finished trial.
     """
     started = time.perf_counter()
@@ -136,8 +136,10 @@ def run_job(cfg):
         run.log_artifacts(model_dir, "model")
         run.log_artifacts(output_dir / ".hydra", "hydra")
 
+        # Sending the buffered metrics first lets mlflow_seconds count them. Only the two timing
+        # metrics, the job log and ending the run are left out.
+        run.flush()
         run.log_metric("job_seconds", time.perf_counter() - started, 0)
-        # Counts the MLflow calls up to here, so the last flush and the run's end are left out.
         run.log_metric("mlflow_seconds", MLFLOW_TIMER.seconds - mlflow_seconds_at_start, 0)
         flush_log_handlers()
         job_log = output_dir / f"{HydraConfig.get().job.name}.log"

@@ -2,9 +2,9 @@
 
 ``SweepTrackingCallback`` (named in conf/config.yaml) creates the MLflow store and experiment
 before any job starts, opens the parent run, and writes its id to ``mlflow_parent_run.json`` in
-the sweep folder, where each job reads it (``read_parent_run_id``) whatever process the launcher
-runs the job in. When the sweep ends, the parent receives the comparison report, the best child's
-params and metrics, and the sweep's timing.
+the sweep folder. Each job reads the id from there (``read_parent_run_id``), in whatever process
+the launcher runs it. When the sweep ends, the parent receives the comparison report, the best
+child's params and metrics, and the sweep's timing.
 """
 
 import atexit

@@ -118,7 +118,7 @@ def swept_params(frame):
 
 
 def summary_table(frame, histories, params):
-    """Return one row per run, lowest final validation loss first.
+    """Return one row per run, lowest final validation loss first, failed or diverged runs last.
 
     Columns: the run name, the swept ``params``, final and best validation loss and accuracy,
     the epoch of the lowest validation loss, TEST_METRICS, epochs run, whether the run diverged,
@@ -158,9 +158,12 @@ def summary_table(frame, histories, params):
     table["status"] = frame["status"]
     table["run_id"] = frame["run_id"]
 
-    return table.sort_values(["final_val_loss", "final_val_accuracy", "run_name"],
-                             ascending=[True, False, True], na_position="last",
-                             ignore_index=True)
+    # Runs that failed or diverged go last: their last logged loss predates the failure.
+    table["_unusable"] = (table["status"] != "FINISHED") | table["diverged"]
+    table = table.sort_values(["_unusable", "final_val_loss", "final_val_accuracy", "run_name"],
+                              ascending=[True, True, False, True], na_position="last",
+                              ignore_index=True)
+    return table.drop(columns="_unusable")
 
 
 def usable_runs(summary):
@@ -241,7 +244,7 @@ def _format_mean(row, name):
 
 
 def verdict_markdown(title, report):
-    """Return the report's answer in Markdown: the best run and the best setting per optimizer."""
+    """Return the report's verdict in Markdown: the best run and the best setting per optimizer."""
     summary = report.summary
     counts = summary["status"].value_counts()
     lines = [f"# {title}", "",
@@ -305,5 +308,5 @@ def build_report(client, frame, folder, title):
 
 def format_summary(summary):
     """Return the summary as a fixed-width text table for a terminal or a log."""
-    shown = [column for column in summary.columns if column not in ("run_id", "best_epoch")]
-    return summary[shown].to_string(index=False, float_format="{:.4f}".format)
+    columns = [column for column in summary.columns if column not in ("run_id", "best_epoch")]
+    return summary[columns].to_string(index=False, float_format="{:.4f}".format)

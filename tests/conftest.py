@@ -108,3 +108,15 @@ def harness_sweep(harness_store):
     harness_store.train("trainer.epochs=3", "optimizer.lr=0.03", "trainer.batch_size=16,64",
                         "seed=0,1", sweep_dir="multirun/four", multirun=True)
     return harness_store.sweep("multirun/four")
+
+
+@pytest.fixture
+def new_harness_store(tmp_path):
+    """A function that makes a store in a new subfolder of this test's folder, per call."""
+
+    def make(name):
+        root = tmp_path / name
+        root.mkdir()
+        return HarnessStore(root)
+
+    return make

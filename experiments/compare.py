@@ -97,8 +97,9 @@ def parse_args(argv=None):
     parser.add_argument("--experiment", default="mytorch",
                         help="MLflow experiment name (default: mytorch)")
     parser.add_argument("--sweep",
-                        help="a sweep folder (multirun/<date>/<time>) or its parent run id; "
-                             "without --sweep and --filter, the latest sweep")
+                        help="a sweep folder (multirun/<date>/<time>, relative to the current "
+                             "directory or absolute) or its parent run id; without --sweep and "
+                             "--filter, the latest sweep")
     parser.add_argument("--filter", default="",
                         help="MLflow search filter, e.g. \"params.optimizer.name = 'adamw'\"; "
                              "combined with --sweep by 'and'")

@@ -117,10 +117,10 @@ def run_backward(root, grad, retain_graph=False):
                 leaf_grad = parent.grad
                 if leaf_grad is None:
                     # Later backward calls add into .grad in place, so it must not share memory
-                    # with anything else. A closure's result may: the incoming gradient passed
-                    # through (the caller's array, or also another input's), a view, or one
-                    # array returned for two inputs. Anything else is a new array nobody else
-                    # holds, and keeping it saves a copy (a quarter-megabyte per 256x256 layer).
+                    # with another array. Three kinds of closure result can: the incoming
+                    # gradient passed through (the caller's array or another input's gradient),
+                    # a view, and one array returned for two inputs. Any other result is a new
+                    # array that nothing else references, so the leaf keeps it without a copy.
                     if parent_grad is grad or parent_grad.base is not None \
                             or (len(grads) > 1 and _returned_twice(parent_grad, grads)):
                         parent_grad = np.array(parent_grad, copy=True)

@@ -274,7 +274,7 @@ def _all_classes_valid(t, n_classes, ignore_index):
 
 
 def _unweighted_nll_loss(input, t, reduction_mode):  # noqa: A002 - torch's argument name
-    """nll_loss of (N, C) input with no class weights and no ignored targets.
+    """Compute nll_loss for (N, C) input with no class weights and no ignored targets.
 
     The general path reduces to this when every weight is 1 and no target is ignored: the same
     values in the same order, with a third of its numpy calls. The per-call overhead of those

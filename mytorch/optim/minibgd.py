@@ -42,9 +42,9 @@ class MiniBGD(Optimizer):
                 if grad is None:
                     continue
                 data = p.data
-                # One work array per parameter, reused by every step: a new lr * grad array per
-                # step costs page faults for large layers when malloc returns it to the system.
-                # This is _scratch_arrays(p, 1)[0] written out, to save a call per parameter.
+                # One work array per parameter, reused by every step, because a new lr * grad
+                # array per step let malloc return large layers' memory to the system and fault
+                # it back in. This is _scratch_arrays(p, 1)[0] written out, saving a call.
                 arrays = scratch.get(p)
                 if arrays is None or arrays[0].shape != data.shape or arrays[0].dtype != data.dtype:
                     arrays = scratch[p] = (np.empty_like(data),)

@@ -5,6 +5,8 @@ grad mode is on, attaches a :class:`Node` to the output as its ``grad_fn``. The 
 operation's inputs and a ``backward`` closure that maps the gradient of the output to one gradient
 per input (``None`` where an input gets none). A closure may return a gradient in the broadcast
 shape of the output; the engine reduces it to the input's shape, so no operation repeats that step.
+A closure must not return an array that it also keeps, such as one saved from the forward pass,
+because the engine may keep a new array as a leaf's ``.grad`` without a copy and add into it later.
 """
 
 

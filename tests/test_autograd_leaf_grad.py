@@ -1,9 +1,11 @@
 """Leaf gradients never share memory, although the engine keeps new arrays without copying."""
 
 import numpy as np
+import pytest
+from core_op_cases import CASES, make_inputs, upstream_gradient
 
 import mytorch
-from mytorch._ops import result
+from mytorch._ops import pointwise, result
 
 
 def _leaf(values):
@@ -34,7 +36,8 @@ def test_one_array_for_leaf_and_node_is_copied():
     a, c = _leaf([1.0, 2.0]), _leaf([5.0, 6.0])
     b = c * 2
 
-    # a's gradient arrives before b's node runs, and b's node adds into a's .grad in place.
+    # a gets the shared array first. The node of b + a then passes the pending copy of that
+    # array on to a, and a's .grad must not be that same array when it adds it in place.
     _same_array_twice(a, b + a).sum().backward()
 
     np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
@@ -72,3 +75,27 @@ def test_new_array_is_kept_and_accumulates():
 
     assert w.grad is first
     np.testing.assert_array_equal(w.grad.data, [[2.0, 2.0], [2.0, 2.0]])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_retained_graph_triples_gradients(name):
+    # A leaf keeps the closure's array, so a closure returning an array it saved would see the
+    # later calls add into that array and change its own result.
+    fn, _ = CASES[name]
+    arrays = make_inputs(name)
+    once = [mytorch.tensor(array, requires_grad=True) for array in arrays]
+    repeated = [mytorch.tensor(array, requires_grad=True) for array in arrays]
+    out_once = fn(mytorch, pointwise, *once)
+    out_repeated = fn(mytorch, pointwise, *repeated)
+    upstream = upstream_gradient(name, out_once.shape)
+
+    out_once.backward(mytorch.tensor(upstream))
+    for _ in range(2):
+        out_repeated.backward(mytorch.tensor(upstream), retain_graph=True)
+    out_repeated.backward(mytorch.tensor(upstream))
+
+    for first, second in zip(once, repeated, strict=True):
+        if first.grad is None:
+            assert second.grad is None
+            continue
+        np.testing.assert_allclose(second.grad.data, 3 * first.grad.data, rtol=1e-12, atol=1e-12)

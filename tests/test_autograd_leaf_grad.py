@@ -36,8 +36,8 @@ def test_one_array_for_leaf_and_node_is_copied():
     a, c = _leaf([1.0, 2.0]), _leaf([5.0, 6.0])
     b = c * 2
 
-    # a gets the shared array first. The node of b + a then passes the pending copy of that
-    # array on to a, and a's .grad must not be that same array when it adds it in place.
+    # a gets the shared array first. The node of b + a receives the same array and passes it
+    # on to a, so a's .grad must not be that array when it adds it in place.
     _same_array_twice(a, b + a).sum().backward()
 
     np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])

@@ -24,6 +24,7 @@ from mlflow import MlflowClient  # noqa: E402
 from mlflow.data.dataset_source_registry import get_dataset_source_from_json  # noqa: E402
 from mlflow.data.http_dataset_source import HTTPDatasetSource  # noqa: E402
 from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,13 @@ def git_state():
         log.warning("git state unavailable, tagging the run 'unknown': %s", error)
         return "unknown", "unknown"
     return commit, str(bool(status.strip())).lower()
+
+
+def is_duplicate_dataset_error(error):
+    """Return True if ``error`` is a unique-key violation on MLflow's datasets table."""
+    message = str(error)
+    duplicate = "UNIQUE constraint failed" in message or "duplicate key" in message
+    return duplicate and "datasets" in message
 
 
 class MetricBuffer:
@@ -244,4 +252,15 @@ class TrackedRun:
             # public way to turn a Dataset into the entity that log_inputs takes.
             entity = dataset._to_mlflow_entity()
         context_tag = InputTag(key="mlflow.data.context", value=context)
-        self.client.log_inputs(self.run_id, [DatasetInput(entity, tags=[context_tag])])
+        inputs = [DatasetInput(entity, tags=[context_tag])]
+        try:
+            self.client.log_inputs(self.run_id, inputs)
+        except MlflowException as error:
+            # MLflow 3.17 looks a data set up, then inserts it when missing, in two steps. Jobs
+            # of a parallel sweep that log the same data set into an experiment that lacks it
+            # can both miss it, and the later insert fails. Its retry finds the stored data set.
+            if not is_duplicate_dataset_error(error):
+                raise
+            log.info("data set %r was stored by a parallel job meanwhile; linking it to run %s",
+                     name, self.run_id)
+            self.client.log_inputs(self.run_id, inputs)

@@ -61,6 +61,7 @@ from mytorch._random import (
     seed,
     set_rng_state,
 )
+from mytorch._size import Size
 from mytorch._tensor import Tensor
 from mytorch.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from mytorch.serialization import load, save

@@ -23,6 +23,7 @@ masked_fill = pointwise.masked_fill
 log1p = pointwise.log1p
 sqrt = pointwise.sqrt
 abs = pointwise.abs  # noqa: A001 - torch's name
+round = pointwise.round  # noqa: A001 - torch's name
 clamp = clip = pointwise.clamp
 maximum = pointwise.maximum
 minimum = pointwise.minimum
@@ -50,6 +51,7 @@ argmin = reduction.argmin
 softmax = reduction.softmax
 log_softmax = reduction.log_softmax
 logsumexp = reduction.logsumexp
+norm = reduction.norm
 
 reshape = shape.reshape
 flatten = shape.flatten

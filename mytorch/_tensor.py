@@ -3,6 +3,7 @@
 import numpy as np
 
 from mytorch import _dtype
+from mytorch._size import Size
 from mytorch.autograd import engine
 from mytorch.autograd.grad_mode import _GradMode
 
@@ -57,8 +58,8 @@ class Tensor:
 
     @property
     def shape(self):
-        """The size of each dimension, as a tuple (torch returns a ``torch.Size``, a tuple too)."""
-        return self.data.shape
+        """The size of each dimension, as a :class:`mytorch.Size` (a tuple)."""
+        return Size(self.data.shape)
 
     @property
     def ndim(self):
@@ -88,7 +89,7 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return Size(self.data.shape) if dim is None else self.data.shape[dim]
 
     def dim(self):
         return self.data.ndim
@@ -146,6 +147,12 @@ class Tensor:
 
     def __float__(self):
         return float(self.item())
+
+    def __format__(self, format_spec):
+        # f"{loss:.4f}" formats a one-element tensor's value, as torch does.
+        if self.data.ndim == 0:
+            return format(self.data.item(), format_spec)
+        return object.__format__(self, format_spec)
 
     def __int__(self):
         return int(self.item())
@@ -563,6 +570,12 @@ class Tensor:
 
     def sign(self):
         return Tensor._wrap(np.sign(self.data))
+
+    def round(self, decimals=0):
+        return _ops.pointwise.round(self, decimals)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        return _ops.reduction.norm(self, p, dim, keepdim)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - torch's argument names
         return _ops.pointwise.clamp(self, min, max)

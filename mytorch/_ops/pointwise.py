@@ -140,6 +140,12 @@ def sqrt(a):
     return result(out, (a,), lambda g: (g / (2 * out),), "SqrtBackward0")
 
 
+def round(a, decimals=0):  # noqa: A001 - torch's name
+    """Round half to even, as torch and numpy do; the gradient is zero everywhere, as in torch."""
+    out = np.round(a.data, decimals)
+    return result(out, (a,), lambda g: (np.zeros_like(g),), "RoundBackward0")
+
+
 def abs(a):  # noqa: A001 - torch's name
     x = a.data
     return result(np.abs(x), (a,), lambda g: (g * np.sign(x),), "AbsBackward0")

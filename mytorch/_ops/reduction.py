@@ -245,3 +245,33 @@ def logsumexp(a, dim, keepdim=False):
             return (_keep_reduced_dims(g, axes, keepdim, x.shape) * np.exp(x - kept),)
 
     return result(kept if keepdim else kept.squeeze(axes), (a,), backward, "LogsumexpBackward0")
+
+
+def norm(a, p="fro", dim=None, keepdim=False):
+    """The vector ``p``-norm over ``dim`` (all elements by default), as ``torch.norm``.
+
+    ``p`` is ``"fro"`` or 2 (Euclidean), 1, ``inf``, ``-inf`` or any other number. The gradient at
+    a zero vector is 0, as in torch, rather than the NaN the formula gives.
+    """
+    if p in ("fro", 2, 2.0):
+        x = a.data
+        axes = normalize_dims(dim, x.ndim)
+        kept = np.sqrt(np.add.reduce(x * x, axis=axes, keepdims=True))
+
+        def backward(g):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                grad = x * _keep_reduced_dims(g, axes, keepdim, x.shape) / kept
+            return (np.where(kept == 0, 0, grad),)
+
+        return result(kept if keepdim else kept.squeeze(axes), (a,), backward,
+                      "LinalgVectorNormBackward0")
+    magnitude = pointwise.abs(a)
+    if p == 1:
+        return sum(magnitude, dim, keepdim)
+    if p == float("inf"):
+        return amax(magnitude, dim if dim is not None else (), keepdim)
+    if p == float("-inf"):
+        return amin(magnitude, dim if dim is not None else (), keepdim)
+    if isinstance(p, str):
+        raise ValueError(f"norm: unsupported p={p!r}; use 'fro' or a number")
+    return sum(magnitude ** p, dim, keepdim) ** (1.0 / p)

@@ -1,6 +1,6 @@
 """Neural-network building blocks with torch's names: modules, losses, ``functional``, ``init``."""
 
-from mytorch.nn import functional, init
+from mytorch.nn import functional, init, utils
 from mytorch.nn.modules import (
     GELU,
     BCELoss,
@@ -30,4 +30,4 @@ from mytorch.nn.parameter import Parameter
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
            "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
            "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-           "Softmax", "Softplus", "Tanh", "functional", "init"]
+           "Softmax", "Softplus", "Tanh", "functional", "init", "utils"]

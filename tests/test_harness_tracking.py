@@ -72,3 +72,49 @@ def test_other_mlflow_error_raises():
 ])
 def test_duplicate_dataset_error_detection(message, expected):
     assert is_duplicate_dataset_error(MlflowException(message)) is expected
+
+
+def log_points_after_barrier(uri, experiment_id, barrier, outcomes):
+    """Start a run, wait for the other process, then log the same data set as it does."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
+    run = tracked_run(client)
+    run.run_id = client.create_run(experiment_id).info.run_id
+    barrier.wait()
+    try:
+        log_points(run)
+        outcomes.put("logged")
+    except MlflowException as error:
+        outcomes.put(str(error)[:200])
+
+
+def test_parallel_jobs_log_same_dataset(tmp_path):
+    import multiprocessing
+
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    # spawn, not fork, so no process shares the SQLite connections of this one.
+    context = multiprocessing.get_context("spawn")
+    # Without the retry one of the two processes failed in each of 12 rounds on a 2-core machine.
+    for round_number in range(2):
+        experiment_id = client.create_experiment(f"race{round_number}")
+        barrier = context.Barrier(2)
+        outcomes = context.Queue()
+        processes = [context.Process(target=log_points_after_barrier,
+                                     args=(uri, experiment_id, barrier, outcomes))
+                     for _ in range(2)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=120)
+        results = [outcomes.get(timeout=10) for _ in processes]
+        assert results == ["logged", "logged"], f"round {round_number}"
+
+        runs = client.search_runs([experiment_id])
+        assert len(runs) == 2
+        for run in runs:
+            names = [entry.dataset.name for entry in run.inputs.dataset_inputs]
+            assert names == ["points"], f"round {round_number}"

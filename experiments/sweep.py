@@ -55,7 +55,7 @@ def read_parent_run_id(sweep_dir, tracking_uri):
         return None
     record = json.loads(path.read_text())
     if record["tracking_uri"] != tracking_uri:
-        log.warning("the sweep's parent run is in %s, not in this job's store %s; "
+        log.warning("the sweep's parent run is in %s, not in this job's store %s, so "
                     "the job gets no parent run", record["tracking_uri"], tracking_uri)
         return None
     return record["run_id"]
@@ -108,8 +108,8 @@ class SweepTrackingCallback(Callback):
         self._previous_sigint = None
 
     def __getstate__(self):
-        # Launchers that run jobs in other processes pickle the callbacks; a client is not
-        # picklable and the jobs do not need it.
+        # Launchers that run jobs in other processes pickle the callbacks. A client cannot be
+        # pickled, and the jobs do not need it.
         state = self.__dict__.copy()
         state["client"] = None
         state["_previous_sigint"] = None
@@ -205,7 +205,7 @@ class SweepTrackingCallback(Callback):
         try:
             self._report(config, sweep_dir)
         except Exception as error:
-            # Every job has finished and is logged; only the parent's comparison is incomplete.
+            # Every job has finished and is logged, so only the parent's comparison is incomplete.
             log.exception("writing the sweep report of parent run %s failed", self.parent_run_id)
             self._end_parent("FAILED", f"the report failed: {type(error).__name__}: {error}")
         else:
@@ -253,8 +253,8 @@ class SweepTrackingCallback(Callback):
 
         best = report.best_run
         if best is None:
-            log.warning("no child of parent run %s finished without diverging; no best run",
-                        run_id)
+            log.warning("no child of parent run %s finished without diverging, so there is "
+                        "no best run", run_id)
             return
         child = self.client.get_run(best["run_id"])
         params = [Param(key, value) for key, value in child.data.params.items()]

@@ -37,7 +37,7 @@ def test_parent_has_four_children(harness_store, harness_sweep):
     assert parent.info.status == "FINISHED"
     assert len(harness_sweep.children) == 4
     assert [child.info.status for child in harness_sweep.children] == ["FINISHED"] * 4
-    # Every job's run is a child; no run of the sweep is left outside the parent.
+    # Every job's run is a child, so no run of the sweep is left outside the parent.
     in_sweep = [run for run in harness_store.runs()
                 if run.data.tags.get("sweep") == str(harness_sweep.sweep_dir)]
     assert len(in_sweep) == 5

@@ -20,7 +20,7 @@ def test_ci_runs_readme_test_command():
 
 
 def test_readme_sweep_command_names_existing_configs():
-    sweep = [c for c in _shell_commands() if "experiments/run.py -m" in c]
+    sweep = [c for c in _shell_commands() if "pip install" in c and "experiments/run.py -m" in c]
     assert len(sweep) == 1, sweep
     choices = re.search(r"optimizer=([\w,]+)", sweep[0]).group(1).split(",")
     assert choices == ["adamw", "bgd"]

@@ -170,23 +170,8 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """Return the tensor in another dtype. A device of ``"cpu"`` is accepted and ignored."""
-        from mytorch._device import device as device_type
-
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
         copy = kwargs.pop("copy", False)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, _dtype.dtype):
-                dtype = arg
-            elif isinstance(arg, Tensor):
-                dtype = arg.dtype
-            else:
-                device = arg
-        if device is not None:
-            device_type(device)  # raises for anything but the CPU
+        dtype = parse_to_arguments(args, kwargs)
         if dtype is None or dtype == self.data.dtype:
             return self.clone() if copy else self
         return _ops.pointwise.cast(self, dtype.numpy_dtype)
@@ -712,6 +697,32 @@ def _float_format(data):
         width = len(f"{data[np.isfinite(data)].min():.4e}")
         return {"formatter": {"float_kind": lambda v: f"{v:.4e}".rjust(width)}}
     return {"precision": 4, "floatmode": "fixed"}
+
+
+def parse_to_arguments(args, kwargs):
+    """Return the dtype that ``to(...)`` asks for (or None), checking that any device is the CPU.
+
+    Accepts what torch's ``Tensor.to`` and ``Module.to`` do: ``to(dtype)``, ``to(device)``,
+    ``to(device, dtype)``, ``to(tensor)`` (its dtype) and the keywords ``dtype``, ``device`` and
+    ``non_blocking``.
+    """
+    from mytorch._device import device as device_type
+
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, _dtype.dtype):
+            dtype = arg
+        elif isinstance(arg, Tensor):
+            dtype = arg.dtype
+        else:
+            device = arg
+    if device is not None:
+        device_type(device)  # raises for anything but the CPU
+    return dtype
 
 
 from mytorch import _ops  # noqa: E402 - the operations need the Tensor class defined first

@@ -5,7 +5,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from mytorch import _dtype
-from mytorch._tensor import Tensor
+from mytorch._tensor import Tensor, parse_to_arguments
 from mytorch.autograd.grad_mode import no_grad
 from mytorch.nn.parameter import Parameter
 
@@ -350,22 +350,7 @@ class Module:
 
         ``to(dtype)``, ``to("cpu")``, ``to(device, dtype)`` and ``to(tensor)`` are understood.
         """
-        from mytorch._device import device as device_type
-
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, _dtype.dtype):
-                dtype = arg
-            elif isinstance(arg, Tensor):
-                dtype = arg.dtype
-            else:
-                device = arg
-        if device is not None:
-            device_type(device)  # raises for anything but the CPU
+        dtype = parse_to_arguments(args, kwargs)
         if dtype is not None:
             if not dtype.is_floating_point:
                 raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "

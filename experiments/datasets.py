@@ -17,6 +17,8 @@ from sklearn import datasets as sklearn_datasets
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from experiments.errors import DataError
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SKLEARN_LOADERS = {
@@ -63,30 +65,32 @@ class Splits:
 
 
 def resolve_path(path):
-    """Find ``path`` in the launch directory, else in the repository, else raise."""
+    """Find ``path`` in the launch directory, else in the repository, else raise DataError."""
     candidate = Path(path).expanduser()
+    if candidate.is_dir():
+        raise DataError(f"data.path={str(path)!r} is a folder; point data.path at a data file")
     if candidate.exists():
         return candidate.resolve()
+    if candidate.is_absolute():
+        raise DataError(f"data file {str(path)!r} not found; check data.path")
 
     in_repo = REPO_ROOT / candidate
-    if not candidate.is_absolute() and in_repo.exists():
+    if in_repo.is_file():
         return in_repo
-    raise FileNotFoundError(
-        f"data file {str(path)!r} not found in the launch directory {Path.cwd()} nor in "
-        f"{REPO_ROOT}; check data.path"
-    )
+    raise DataError(f"data file {str(path)!r} not found in the launch directory {Path.cwd()} "
+                    f"nor in the repository {REPO_ROOT}; check data.path")
 
 
 def check_data_config(data_cfg):
-    """Raise ValueError if ``data_cfg`` lacks a value its source needs, before any file is read."""
+    """Raise DataError if ``data_cfg`` lacks a value its source needs, before any file is read."""
     source = data_cfg.source
     if source not in SKLEARN_LOADERS and source not in FILE_SOURCES:
         known = ", ".join([*SKLEARN_LOADERS, *FILE_SOURCES])
-        raise ValueError(f"unknown data.source {source!r}; use one of: {known}")
+        raise DataError(f"unknown data.source {source!r}; use one of: {known}")
     if source in FILE_SOURCES and data_cfg.path is None:
-        raise ValueError(f"data.source={source} reads a file; set data.path=FILE")
+        raise DataError(f"data.source={source} reads a file; set data.path=FILE")
     if source == "csv" and data_cfg.target is None:
-        raise ValueError("data.source=csv needs the label column; set data.target=COLUMN")
+        raise DataError("data.source=csv needs the label column; set data.target=COLUMN")
 
 
 def load_arrays(data_cfg):
@@ -110,41 +114,92 @@ def load_arrays(data_cfg):
     return read_tutorial_pickle(path)
 
 
+def read_csv_frame(path):
+    """Read a CSV file into a frame, raising DataError for a file pandas cannot parse."""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {path} is empty; a CSV file needs a header row and one "
+                        f"row per sample") from None
+    except pd.errors.ParserError as error:
+        detail = str(error).strip().splitlines()[-1].removeprefix("Error tokenizing data. ")
+        raise DataError(f"data file {path} is not a valid CSV file ({detail}); give every "
+                        f"row as many fields as the header") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"data file {path} is not UTF-8 text (byte {error.start}); save it as "
+                        f"a UTF-8 CSV file") from None
+    except OSError as error:
+        raise DataError(f"cannot read data file {path}: {error.strerror or error}; check its "
+                        f"permissions") from None
+
+
+def class_labels(values, where):
+    """Map label values to 0..k-1 in sorted order; return (class names, labels)."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f" and not np.all(values == np.round(values)):
+        example = values[values != np.round(values)][0]
+        raise DataError(f"{where} has fractional labels such as {example}; classification "
+                        f"needs class labels (integers or names), not a regression target")
+    try:
+        classes, labels = np.unique(values, return_inverse=True)
+    except TypeError:
+        kinds = sorted({type(value).__name__ for value in values.tolist()})
+        raise DataError(f"{where} mixes label types {kinds}; use one type for all labels, "
+                        f"for example integers") from None
+    return [str(c) for c in classes], labels.reshape(-1).astype(np.int64)
+
+
 def read_csv(path, target, features=None):
     """Read a CSV file with a header row, where column ``target`` contains the labels.
 
     Without ``features``, every other column is a feature. Labels of any type are mapped to
-    0..k-1 in sorted order, and their original values become the class names.
+    0..k-1 in sorted order, and their original values become the class names. A file that
+    cannot give a numeric feature matrix and labels raises DataError.
     """
-    frame = pd.read_csv(path)
+    frame = read_csv_frame(path)
     if target not in frame.columns:
-        raise ValueError(f"target column {target!r} not found in {path}; "
-                         f"columns are {list(frame.columns)}")
+        raise DataError(f"target column {target!r} not found in {path}; "
+                        f"columns are {list(frame.columns)}")
     if features is None:
         features = [column for column in frame.columns if column != target]
     missing = [column for column in features if column not in frame.columns]
     if missing:
-        raise ValueError(f"feature columns {missing} not found in {path}; "
-                         f"columns are {list(frame.columns)}")
+        raise DataError(f"feature columns {missing} not found in {path}; "
+                        f"columns are {list(frame.columns)}")
     if not features:
-        raise ValueError(f"{path} has no feature column besides the target {target!r}")
+        raise DataError(f"{path} has no feature column besides the target {target!r}")
+    if len(frame) == 0:
+        raise DataError(f"data file {path} has a header but no data rows; add one row per "
+                        f"sample")
 
     feature_frame = frame[features]
-    not_numeric = [c for c in features if not pd.api.types.is_numeric_dtype(feature_frame[c])]
-    if not_numeric:
-        raise ValueError(f"feature columns {not_numeric} in {path} are not numeric; "
-                         f"encode them or leave them out of data.features")
     if feature_frame.isna().any().any() or frame[target].isna().any():
-        raise ValueError(f"{path} has empty cells; fill or drop those rows first")
+        rows = frame.index[feature_frame.isna().any(axis=1) | frame[target].isna()]
+        raise DataError(f"{path} has empty cells in {len(rows)} rows, the first on data row "
+                        f"{rows[0] + 1}; fill or drop those rows first")
+    not_numeric = [c for c in features if not pd.api.types.is_numeric_dtype(feature_frame[c])
+                   or pd.api.types.is_bool_dtype(feature_frame[c])]
+    if not_numeric:
+        raise DataError(f"feature columns {not_numeric} in {path} are not numeric; "
+                        f"encode them or leave them out of data.features")
+    feature_values = feature_frame.to_numpy(dtype=np.float64)
+    if not np.isfinite(feature_values).all():
+        raise DataError(f"{path} has infinite or overflowing feature values; replace them "
+                        f"with finite numbers")
 
-    classes, labels = np.unique(frame[target].to_numpy(), return_inverse=True)
+    class_names, labels = class_labels(frame[target].to_numpy(), f"target column {target!r} "
+                                                                   f"of {path}")
     return Arrays(
-        features=feature_frame.to_numpy(dtype=np.float64),
-        labels=labels.astype(np.int64),
+        features=feature_values,
+        labels=labels,
         feature_names=[str(c) for c in features],
-        class_names=[str(c) for c in classes],
+        class_names=class_names,
         source=str(path),
     )
+
+
+class ForbiddenPickleError(pickle.UnpicklingError):
+    """A pickle that names a callable or class outside the allowed builtins."""
 
 
 class BuiltinsUnpickler(pickle.Unpickler):
@@ -162,7 +217,7 @@ class BuiltinsUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if module in self.BUILTINS_MODULES and name in self.ALLOWED_NAMES:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(
+        raise ForbiddenPickleError(
             f"pickle refers to {module}.{name}, but only builtin containers and numbers are "
             f"allowed; convert the file to CSV or to plain lists, tuples and numbers"
         )
@@ -174,31 +229,60 @@ def load_builtins_pickle(raw):
 
 
 def read_tutorial_pickle(path):
-    """Read points stored as a pickle of ``[((x1, x2, ...), label), ...]``."""
-    records = load_builtins_pickle(Path(path).read_bytes())
+    """Read points stored as a pickle of ``[((x1, x2, ...), label), ...]``.
+
+    A file that is not such a pickle, or that names anything but builtin containers and numbers,
+    raises DataError.
+    """
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise DataError(f"cannot read data file {path}: {error.strerror or error}; check its "
+                        f"permissions") from None
+    try:
+        records = load_builtins_pickle(raw)
+    except ForbiddenPickleError as error:
+        raise DataError(f"data file {path} is not a plain-data pickle: {error}") from None
+    except Exception as error:
+        # A damaged or foreign file makes the unpickler fail in many ways (EOFError,
+        # ValueError, KeyError, MemoryError, ...); each means the same to the user.
+        raise DataError(f"data file {path} is not a readable pickle ({type(error).__name__}: "
+                        f"{error}); write it with pickle.dump of a list of ((x1, x2), label) "
+                        f"pairs") from None
     if not isinstance(records, (list, tuple)) or not records:
-        raise ValueError(f"{path} must contain a non-empty list of ((x1, x2), label) pairs, "
-                         f"not {type(records).__name__}")
+        raise DataError(f"{path} must contain a non-empty list of ((x1, x2), label) pairs, "
+                        f"not {type(records).__name__}")
 
     points, raw_labels = [], []
     for index, record in enumerate(records):
         if not (isinstance(record, (list, tuple)) and len(record) == 2
-                and isinstance(record[0], (list, tuple))):
-            raise ValueError(f"record {index} of {path} is {record!r}; "
-                             f"expected ((x1, x2), label)")
+                and isinstance(record[0], (list, tuple)) and len(record[0]) > 0
+                and isinstance(record[1], (int, float, str))):
+            raise DataError(f"record {index} of {path} is {record!r:.200}; "
+                            f"expected ((x1, x2), label)")
         points.append(record[0])
         raw_labels.append(record[1])
 
     widths = {len(point) for point in points}
     if len(widths) != 1:
-        raise ValueError(f"points in {path} have different lengths {sorted(widths)}")
-    features = np.asarray(points, dtype=np.float64)
-    classes, labels = np.unique(np.asarray(raw_labels), return_inverse=True)
+        raise DataError(f"points in {path} have different lengths {sorted(widths)}; give every "
+                        f"point the same number of coordinates")
+    try:
+        features = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"points in {path} contain values that are not real numbers; use "
+                        f"ints or floats for the coordinates") from None
+    if not np.isfinite(features).all():
+        raise DataError(f"points in {path} contain NaN or infinite coordinates; replace them "
+                        f"with finite numbers")
+    class_names, labels = class_labels(np.asarray(raw_labels, dtype=object)
+                                       if len({type(label) for label in raw_labels}) > 1
+                                       else np.asarray(raw_labels), f"labels of {path}")
     return Arrays(
         features=features,
-        labels=labels.astype(np.int64),
+        labels=labels,
         feature_names=[f"x{i + 1}" for i in range(features.shape[1])],
-        class_names=[str(c) for c in classes],
+        class_names=class_names,
         source=str(path),
     )
 
@@ -207,23 +291,32 @@ def make_splits(name, arrays, val_size, test_size, seed):
     """Split stratified by class with ``seed``, then standardise with training statistics."""
     for key, size in (("val_size", val_size), ("test_size", test_size)):
         if not 0 < size < 1:
-            raise ValueError(f"data.{key}={size} must lie strictly between 0 and 1")
+            raise DataError(f"data.{key}={size} must lie strictly between 0 and 1")
     if val_size + test_size >= 1:
-        raise ValueError(f"data.val_size + data.test_size = {val_size + test_size} leaves no "
-                         f"training data; make their sum less than 1")
+        raise DataError(f"data.val_size + data.test_size = {val_size + test_size} leaves no "
+                        f"training data; make their sum less than 1")
     if len(arrays.class_names) < 2:
-        raise ValueError(f"data set {name!r} has a single class {arrays.class_names}; "
-                         f"classification needs at least two")
+        raise DataError(f"data set {name!r} has a single class {arrays.class_names}; "
+                        f"classification needs at least two")
 
-    x_rest, x_test, y_rest, y_test = train_test_split(
-        arrays.features, arrays.labels, test_size=test_size, stratify=arrays.labels,
-        random_state=seed,
-    )
-    # val_size is a share of the whole set, so rescale it to the share of what remains.
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_size / (1 - test_size), stratify=y_rest,
-        random_state=seed,
-    )
+    try:
+        x_rest, x_test, y_rest, y_test = train_test_split(
+            arrays.features, arrays.labels, test_size=test_size, stratify=arrays.labels,
+            random_state=seed,
+        )
+        # val_size is a share of the whole set, so rescale it to the share of what remains.
+        x_train, x_val, y_train, y_val = train_test_split(
+            x_rest, y_rest, test_size=val_size / (1 - test_size), stratify=y_rest,
+            random_state=seed,
+        )
+    except ValueError as error:
+        # scikit-learn rejects a stratified split with fewer samples of a class, or in a split,
+        # than it needs; its message names the counts.
+        counts = np.bincount(arrays.labels, minlength=len(arrays.class_names)).tolist()
+        raise DataError(f"data set {name!r} of {len(arrays.labels)} samples (per class "
+                        f"{counts}) is too small for a stratified train/val/test split with "
+                        f"data.val_size={val_size} and data.test_size={test_size} ({error}); "
+                        f"add samples or raise the split sizes") from None
 
     scaler = StandardScaler().fit(x_train)
     return Splits(

@@ -109,18 +109,21 @@ class TrackingConfig:
 class Config:
     data: DataConfig = MISSING
     model: ModelConfig = MISSING
-    # Each optimizer has its own schema, which its yaml file names in its defaults list.
+    # Each optimizer has its own schema, which its yaml file names in its defaults list as
+    # /schema/optimizer/<name>@_here_.
     optimizer: Any = MISSING
     trainer: TrainerConfig = MISSING
     tracking: TrackingConfig = MISSING
     seed: int = 0
 
 
+# Stored in the group schema/optimizer, not in optimizer, so that the schemas are not listed
+# among the optimizer choices (optimizer=adamw) in --help or in Hydra's errors.
 OPTIMIZER_SCHEMAS = {
-    "bgd_schema": MiniBGDConfig,
-    "sgd_schema": SGDConfig,
-    "adam_schema": AdamConfig,
-    "adamw_schema": AdamWConfig,
+    "bgd": MiniBGDConfig,
+    "sgd": SGDConfig,
+    "adam": AdamConfig,
+    "adamw": AdamWConfig,
 }
 
 
@@ -129,4 +132,4 @@ def register_configs():
     store = ConfigStore.instance()
     store.store(name="config_schema", node=Config)
     for name, schema in OPTIMIZER_SCHEMAS.items():
-        store.store(group="optimizer", name=name, node=schema)
+        store.store(group="schema/optimizer", name=name, node=schema)

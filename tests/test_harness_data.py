@@ -21,6 +21,7 @@ from experiments.datasets import (  # noqa: E402
     read_csv,
     read_tutorial_pickle,
 )
+from experiments.errors import DataError  # noqa: E402
 from experiments.pipeline import derive_seeds  # noqa: E402
 from experiments.schemas import register_configs  # noqa: E402
 
@@ -205,7 +206,7 @@ def test_hostile_pickle_rejected(tmp_path):
     path = tmp_path / "hostile.pkl"
     path.write_bytes(payload)
 
-    with pytest.raises(pickle.UnpicklingError, match=r"refers to posix\.mkdir|refers to os\.mkdir"):
+    with pytest.raises(DataError, match=r"refers to posix\.mkdir|refers to os\.mkdir"):
         read_tutorial_pickle(path)
     assert not target.exists()
 
@@ -217,7 +218,7 @@ def test_hostile_pickle_rejected(tmp_path):
 
 def test_missing_file_reported(tmp_path):
     cfg = compose_config("data=csv", f"data.path={tmp_path / 'none.csv'}", "data.target=y")
-    with pytest.raises(FileNotFoundError, match="none.csv' not found"):
+    with pytest.raises(DataError, match="none.csv' not found; check data.path"):
         load_splits(cfg.data, seed=0)
 
 

@@ -74,11 +74,11 @@ def prepare_data(cfg):
     return load_splits(cfg.data, derive_seeds(cfg.seed).split)
 
 
-def train_from_splits(cfg, splits, log_metric, description=None):
+def train_from_splits(cfg, splits, log_metric, description=None, result=None):
     """Build model, loss, optimizer and loader from ``cfg``, train, and evaluate on test.
 
     Every metric goes to ``log_metric(key, value, step)``, and the test metrics are logged as
-    ``test_<metric>`` at step 0.
+    ``test_<metric>`` at step 0. ``result``, a TrainResult, is filled while training runs.
     """
     seeds = derive_seeds(cfg.seed)
     n_classes = splits.n_classes
@@ -101,7 +101,7 @@ def train_from_splits(cfg, splits, log_metric, description=None):
     eval_sets = [make_eval_set("train", splits.x_train, splits.y_train, n_classes),
                  make_eval_set("val", splits.x_val, splits.y_val, n_classes)]
     result = fit(model, criterion, optimizer, loader, eval_sets, cfg.trainer, n_classes,
-                 log_metric, description=description)
+                 log_metric, description=description, result=result)
 
     test_set = make_eval_set("test", splits.x_test, splits.y_test, n_classes)
     test_metrics, test_logits = evaluate(model, criterion, test_set, n_classes)

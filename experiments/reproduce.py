@@ -3,7 +3,8 @@
     python experiments/reproduce.py RUN_ID [--tracking-uri sqlite:///mlflow.db]
 
 Exits 0 when every metric matches bit for bit, and 1 when any metric differs or is missing on
-one side, listing those metrics. Timing metrics (epoch_time, mlflow_seconds, job_seconds) are
+one side, listing those metrics, and 2 with a one-line error when the run, its config or its
+data cannot be found. Timing metrics (epoch_time, mlflow_seconds, job_seconds) are
 skipped. The rerun creates no MLflow run and writes no files.
 """
 
@@ -16,11 +17,14 @@ from pathlib import Path
 # The script runs by path, so the repository root is put on sys.path to import experiments.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mlflow.exceptions import MlflowException  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
+from experiments.errors import InputError  # noqa: E402
 from experiments.pipeline import TIMING_METRICS, prepare_data, train_from_splits  # noqa: E402
 from experiments.schemas import Config  # noqa: E402
 from experiments.tracking import MetricBuffer, TimedClient, git_state  # noqa: E402
+from experiments.validation import check_tracking_uri  # noqa: E402
 
 log = logging.getLogger("reproduce")
 
@@ -73,9 +77,25 @@ def compare_histories(logged, rerun):
 def load_logged_config(client, run_id):
     """Download the run's resolved config.yaml and validate it against the schemas."""
     with tempfile.TemporaryDirectory() as folder:
-        path = client.download_artifacts(run_id, "config.yaml", folder)
+        try:
+            path = client.download_artifacts(run_id, "config.yaml", folder)
+        except (MlflowException, OSError) as error:
+            raise InputError(f"run {run_id} has no config.yaml artifact to rerun from "
+                             f"({type(error).__name__}); reproduce a run that logged "
+                             f"its config") from None
         logged = OmegaConf.load(path)
     return OmegaConf.merge(OmegaConf.structured(Config), logged)
+
+
+def get_run(client, run_id, tracking_uri):
+    """Return the run ``run_id``, raising InputError when the store does not contain it."""
+    try:
+        return client.get_run(run_id)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        raise InputError(f"run {run_id!r} not found in {tracking_uri}; check the run id "
+                         f"(`mlflow ui` lists them) or pass --tracking-uri") from None
 
 
 def main(argv=None):
@@ -85,30 +105,44 @@ def main(argv=None):
                         help="MLflow store that contains the run (default: %(default)s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        return reproduce(args.run_id, args.tracking_uri)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
-    client = TimedClient(args.tracking_uri)
-    run = client.get_run(args.run_id)
+
+def reproduce(run_id, tracking_uri):
+    """Rerun ``run_id`` and print whether every metric matches; return the exit status."""
+    check_tracking_uri(tracking_uri)
+    prefix = "sqlite:///"
+    if tracking_uri.startswith(prefix) and not Path(tracking_uri[len(prefix):]).is_file():
+        # MLflow would create an empty database there and then report the run as missing.
+        raise InputError(f"no MLflow database at {tracking_uri}; run reproduce.py from the "
+                         f"launch directory of the run or pass --tracking-uri")
+    client = TimedClient(tracking_uri)
+    run = get_run(client, run_id, tracking_uri)
     logged_commit = run.data.tags.get("mlflow.source.git.commit", "unknown")
     commit, dirty = git_state()
     if logged_commit != commit:
-        log.warning("run %s was logged at commit %s, the checkout is at %s", args.run_id,
+        log.warning("run %s was logged at commit %s, the checkout is at %s", run_id,
                     logged_commit, commit)
     if run.data.tags.get("git_dirty") == "true" or dirty == "true":
         log.warning("the run's or the current tree has uncommitted changes; the code may differ")
 
-    cfg = load_logged_config(client, args.run_id)
-    logged = logged_histories(client, args.run_id, run.data.metrics.keys())
+    cfg = load_logged_config(client, run_id)
+    logged = logged_histories(client, run_id, run.data.metrics.keys())
     rerun = rerun_histories(cfg)
 
     differences = compare_histories(logged, rerun)
     checked = len([key for key in logged if key not in TIMING_METRICS])
     if differences:
-        print(f"run {args.run_id} NOT reproduced: {len(differences)} of {checked} metrics differ")
+        print(f"run {run_id} NOT reproduced: {len(differences)} of {checked} metrics differ")
         for line in differences:
             print(f"  {line}")
         return 1
     values = sum(len(logged[key]) for key in logged if key not in TIMING_METRICS)
-    print(f"run {args.run_id} reproduced: {checked} metrics, {values} values, all identical")
+    print(f"run {run_id} reproduced: {checked} metrics, {values} values, all identical")
     return 0
 
 

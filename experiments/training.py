@@ -37,6 +37,9 @@ class TrainResult:
     epoch_metrics: list = field(default_factory=list)
     stopped_early: bool = False
     diverged: bool = False
+    # The update count at which the loss or a parameter became NaN or infinite, and which.
+    diverged_step: int | None = None
+    diverged_reason: str | None = None
 
     @property
     def epochs_run(self):
@@ -69,19 +72,32 @@ def evaluate(model, criterion, eval_set, n_classes):
     return metrics, logits
 
 
+def first_non_finite(named_parameters):
+    """Return the name of the first parameter with a NaN or infinite entry, or None."""
+    for name, parameter in named_parameters:
+        if not np.isfinite(parameter.data).all():
+            return name
+    return None
+
+
 def fit(model, criterion, optimizer, loader, eval_sets, trainer_cfg, n_classes, log_metric,
-        description=None):
+        description=None, result=None):
     """Train for up to ``trainer_cfg.epochs`` epochs, evaluating on ``eval_sets`` after each.
 
     Logs ``batch_loss`` every ``log_every_n_steps`` updates (step = update count), and per epoch
     (step = epoch, from 1) ``<split>_<metric>`` for each eval set, ``lr`` and ``epoch_time`` in
     seconds. Stops early once the mean batch loss of an epoch differs from the previous epoch's by
-    less than ``tol``, and stops at once, marking the result diverged, on a NaN or infinite loss.
+    less than ``tol``. Stops at once, marking the result diverged, when the loss or a parameter
+    becomes NaN or infinite; the non-finite loss is not passed to ``log_metric``.
+
+    ``result`` is filled as training goes when given, so a caller that is interrupted still has
+    the epochs and losses recorded so far.
     """
     if trainer_cfg.log_every_n_steps < 1:
         raise ValueError(f"trainer.log_every_n_steps={trainer_cfg.log_every_n_steps} must be >= 1")
 
-    result = TrainResult()
+    result = TrainResult() if result is None else result
+    named_parameters = list(model.named_parameters())
     update = 0
     previous_mean = None
     model.train()
@@ -93,24 +109,32 @@ def fit(model, criterion, optimizer, loader, eval_sets, trainer_cfg, n_classes, 
         losses = []
         for inputs, targets in loader:
             loss = criterion(model(inputs), targets)
+            value = loss.item()
+            if not math.isfinite(value):
+                # The step would spread the NaN into every parameter, so it is not taken.
+                result.diverged_reason = f"loss is {value}"
+                break
+
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             update += 1
-
-            value = loss.item()
             losses.append(value)
             if update % trainer_cfg.log_every_n_steps == 0:
                 result.step_losses.append((update, value))
                 log_metric("batch_loss", value, update)
-            if not math.isfinite(value):
-                result.diverged = True
+
+            bad_parameter = first_non_finite(named_parameters)
+            if bad_parameter is not None:
+                result.diverged_reason = f"parameter {bad_parameter} is NaN or infinite"
                 break
 
         result.updates_per_epoch.append(len(losses))
-        if result.diverged:
-            log.warning("loss is %s at update %d of epoch %d; stopping this run", value, update,
-                        epoch)
+        if result.diverged_reason is not None:
+            result.diverged = True
+            result.diverged_step = update
+            log.warning("%s after update %d, in epoch %d; stopping this run",
+                        result.diverged_reason, update, epoch)
             break
 
         metrics = {}

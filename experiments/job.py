@@ -12,10 +12,13 @@ from omegaconf import OmegaConf
 
 import mytorch
 from experiments import plots
-from experiments.datasets import check_data_config
+from experiments.job_signals import deferred_signals
 from experiments.pipeline import prepare_data, train_from_splits
+from experiments.store_safety import redact_value
 from experiments.sweep import read_parent_run_id
 from experiments.tracking import MLFLOW_TIMER, TrackedRun, flatten_config, git_state
+from experiments.training import TrainResult
+from experiments.validation import check_config
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,24 @@ def run_tags(cfg, output_dir):
     }
 
 
+class DivergedError(RuntimeError):
+    """Raised inside the run when training diverged, so that the run ends FAILED."""
+
+
+def resolved_config_yaml(cfg):
+    """Return the resolved config as YAML, with credentials such as a URI's password redacted."""
+    container = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+
+    def redact(node, key=""):
+        if isinstance(node, dict):
+            return {name: redact(value, name) for name, value in node.items()}
+        return redact_value(key, node)
+
+    return OmegaConf.to_yaml(OmegaConf.create(redact(container)))
+
+
 def write_artifacts(cfg, outcome, folder):
-    """Write plots, resolved config and weights under ``folder`` and return their paths."""
+    """Write plots and weights under ``folder`` and return their folders."""
     splits = outcome.splits
     train = outcome.train
     plot_dir = folder / "plots"
@@ -81,13 +100,10 @@ def write_artifacts(cfg, outcome, folder):
                                     outcome.test_predictions, splits.arrays.class_names,
                                     title=f"test set, accuracy {accuracy:.3f}")
 
-    config_path = folder / "config.yaml"
-    config_path.write_text(OmegaConf.to_yaml(cfg, resolve=True))
-
     model_dir = folder / "model"
     model_dir.mkdir(exist_ok=True)
     mytorch.save(outcome.model.state_dict(), model_dir / "state_dict.pt")
-    return plot_dir, config_path, model_dir
+    return plot_dir, model_dir
 
 
 def flush_log_handlers():
@@ -95,57 +111,99 @@ def flush_log_handlers():
         handler.flush()
 
 
+def log_job_record(run, cfg, train, output_dir):
+    """Log what every run keeps, however it ends: training tags, config, Hydra files, job log."""
+    tags = {"epochs_run": train.epochs_run,
+            "stopped_early": str(train.stopped_early).lower(),
+            "diverged": str(train.diverged).lower()}
+    if train.diverged:
+        tags["diverged_step"] = train.diverged_step
+        tags["diverged_reason"] = train.diverged_reason
+    run.set_tags(tags)
+
+    config_path = output_dir / "config.yaml"
+    config_path.write_text(resolved_config_yaml(cfg))
+    run.log_artifact(config_path)
+    if (output_dir / ".hydra").is_dir():
+        run.log_artifacts(output_dir / ".hydra", "hydra")
+    run.flush()
+
+
+def log_job_log(run, output_dir):
+    """Log the job's log file as logs/<job name>.log; call it last, so it is complete."""
+    flush_log_handlers()
+    job_log = output_dir / f"{HydraConfig.get().job.name}.log"
+    if job_log.exists():
+        run.log_artifact(job_log, "logs")
+
+
 def run_job(cfg):
     """Train one configuration inside an MLflow run and return its final validation loss.
 
     A sweeper that minimises the return value (Optuna) therefore never uses the test set. A run
-    that diverged returns infinity, which ranks it last but still counts as a finished trial.
+    that diverged ends FAILED but does not raise, so the rest of a sweep goes on; it returns
+    infinity, which ranks it last.
+
+    Bad input raises InputError before the run is created. An exception or a signal after that
+    ends the run FAILED or KILLED, after logging its config, job log and the tags of training.
     """
     started = time.perf_counter()
     mlflow_seconds_at_start = MLFLOW_TIMER.seconds
 
-    # Fail on a missing value before any run is created.
     OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
-    check_data_config(cfg.data)
-
+    check_config(cfg)
     output_dir = hydra_output_dir()
     if output_dir is None:
         raise RuntimeError("run_job needs a Hydra job; start it through experiments/run.py")
+    # Reading the data here, before the run exists, makes a bad file leave no run behind.
+    splits = prepare_data(cfg)
 
-    with TrackedRun(cfg.tracking, run_tags(cfg, output_dir)) as run:
-        run.log_params(flatten_config(cfg))
+    train = TrainResult()
+    try:
+        with TrackedRun(cfg.tracking, run_tags(cfg, output_dir)) as run:
+            try:
+                outcome = train_and_log(run, cfg, splits, train, output_dir)
+            except BaseException:
+                # Nothing logged so far is lost: the partial record goes in before the run ends.
+                with deferred_signals():
+                    try:
+                        log_job_record(run, cfg, train, output_dir)
+                    except Exception:
+                        log.exception("logging the record of stopped run %s failed", run.run_id)
+                    log_job_log(run, output_dir)
+                raise
 
-        splits = prepare_data(cfg)
-        run.log_dataset(dataset_frame(splits), cfg.data.name, splits.arrays.source, "label")
-        log.info("data %s: %d train, %d val, %d test samples, %d features, %d classes",
-                 cfg.data.name, len(splits.y_train), len(splits.y_val), len(splits.y_test),
-                 splits.n_features, splits.n_classes)
-
-        outcome = train_from_splits(cfg, splits, run.log_metric, description=run.run_name)
-        train = outcome.train
-        run.set_tags({"epochs_run": train.epochs_run,
-                      "stopped_early": str(train.stopped_early).lower(),
-                      "diverged": str(train.diverged).lower()})
-        if run.buffer.dropped:
-            log.warning("%d NaN or infinite metric values were not sent to MLflow",
-                        run.buffer.dropped)
-
-        plot_dir, config_path, model_dir = write_artifacts(cfg, outcome, output_dir)
-        run.log_artifacts(plot_dir, "plots")
-        run.log_artifact(config_path)
-        run.log_artifacts(model_dir, "model")
-        run.log_artifacts(output_dir / ".hydra", "hydra")
-
-        # Sending the buffered metrics first lets mlflow_seconds count them. Only the two timing
-        # metrics, the job log and ending the run are left out.
-        run.flush()
-        run.log_metric("job_seconds", time.perf_counter() - started, 0)
-        run.log_metric("mlflow_seconds", MLFLOW_TIMER.seconds - mlflow_seconds_at_start, 0)
-        flush_log_handlers()
-        job_log = output_dir / f"{HydraConfig.get().job.name}.log"
-        if job_log.exists():
-            run.log_artifact(job_log, "logs")
-
-    if train.diverged or not train.epoch_metrics:
+            run.log_metric("job_seconds", time.perf_counter() - started, 0)
+            run.log_metric("mlflow_seconds", MLFLOW_TIMER.seconds - mlflow_seconds_at_start, 0)
+            log_job_log(run, output_dir)
+            if train.diverged:
+                raise DivergedError(f"{train.diverged_reason} after update {train.diverged_step}")
+    except DivergedError:
         return math.inf
-    return float(train.epoch_metrics[-1]["val_loss"])
+
+    return float(outcome.train.epoch_metrics[-1]["val_loss"])
+
+
+def train_and_log(run, cfg, splits, train, output_dir):
+    """Log params and data set, train into ``train``, and log the record and artifacts."""
+    run.log_params(flatten_config(cfg))
+    run.log_dataset(dataset_frame(splits), cfg.data.name, splits.arrays.source, "label")
+    log.info("data %s: %d train, %d val, %d test samples, %d features, %d classes",
+             cfg.data.name, len(splits.y_train), len(splits.y_val), len(splits.y_test),
+             splits.n_features, splits.n_classes)
+
+    outcome = train_from_splits(cfg, splits, run.log_metric, description=run.run_name,
+                                result=train)
+    if run.buffer.dropped:
+        log.warning("%d NaN or infinite metric values were not sent to MLflow",
+                    run.buffer.dropped)
+    log_job_record(run, cfg, train, output_dir)
+    if not train.diverged:
+        # A diverged model has non-finite weights, so its plots and weights would mislead.
+        plot_dir, model_dir = write_artifacts(cfg, outcome, output_dir)
+        run.log_artifacts(plot_dir, "plots")
+        run.log_artifacts(model_dir, "model")
+    # Sending the buffered metrics first lets mlflow_seconds count them. Only the two timing
+    # metrics, the job log and ending the run are left out.
+    run.flush()
+    return outcome

@@ -103,6 +103,10 @@ def train_from_splits(cfg, splits, log_metric, description=None, result=None):
     result = fit(model, criterion, optimizer, loader, eval_sets, cfg.trainer, n_classes,
                  log_metric, description=description, result=result)
 
+    if result.diverged:
+        # Non-finite weights give non-finite test metrics, which MLflow must not receive.
+        return Outcome(model, splits, result, {}, None)
+
     test_set = make_eval_set("test", splits.x_test, splits.y_test, n_classes)
     test_metrics, test_logits = evaluate(model, criterion, test_set, n_classes)
     for key, value in test_metrics.items():

@@ -2,8 +2,14 @@
 
     python experiments/run.py                          # AdamW on breast_cancer
     python experiments/run.py -m optimizer=adamw,bgd   # both optimizers over the lr x batch grid
+
+Exit status: 0 when every job finished, 1 when a job failed or diverged, 2 for bad input (a
+one-line error, and no MLflow run is created), and 128 + the signal number after Ctrl-C (130) or
+SIGTERM (143), which end the running job's MLflow run KILLED.
 """
 
+import math
+import signal
 import sys
 from pathlib import Path
 
@@ -12,17 +18,42 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from hydra.types import RunMode  # noqa: E402
 
+from experiments.errors import InputError  # noqa: E402
 from experiments.job import run_job  # noqa: E402
+from experiments.job_signals import install_handlers, received_signal  # noqa: E402
 from experiments.schemas import register_configs  # noqa: E402
+from experiments.validation import report_and_exit  # noqa: E402
 
 register_configs()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg):
-    return run_job(cfg)
+    try:
+        val_loss = run_job(cfg)
+    except InputError as error:
+        report_and_exit(error)
+
+    # A multirun's summary comes from experiments.sweep, which counts every job's run.
+    if HydraConfig.get().mode == RunMode.RUN:
+        # run_job returns infinity only for a run that diverged.
+        diverged = int(math.isinf(val_loss))
+        print(f"1 job: {1 - diverged} finished, {diverged} failed, {diverged} diverged",
+              flush=True)
+        if diverged:
+            raise SystemExit(1)
+    return val_loss
 
 
 if __name__ == "__main__":
-    main()
+    install_handlers()
+    try:
+        main()
+    except KeyboardInterrupt:
+        signum = received_signal() or signal.SIGINT
+        print(f"stopped by {signal.Signals(signum).name}; the running job's MLflow run ended "
+              f"KILLED", file=sys.stderr)
+        sys.exit(128 + signum)

@@ -5,6 +5,10 @@ before any job starts, opens the parent run, and writes its id to ``mlflow_paren
 the sweep folder. Each job reads the id from there (``read_parent_run_id``), in whatever process
 the launcher runs it. When the sweep ends, the parent receives the comparison report, the best
 child's params and metrics, and the sweep's timing.
+
+The parent ends FAILED when a child failed or diverged, and KILLED when Ctrl-C or SIGTERM stopped
+the sweep. The sweep's last output line counts the jobs that finished, failed and diverged, and
+the command exits with status 1 when any job failed.
 """
 
 import atexit
@@ -22,6 +26,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 
 import mytorch
+from experiments.job_signals import received_signal
 from experiments.tracking import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAMS_PER_BATCH,
@@ -59,6 +64,40 @@ def read_parent_run_id(sweep_dir, tracking_uri):
                     "the job gets no parent run", record["tracking_uri"], tracking_uri)
         return None
     return record["run_id"]
+
+
+def count_children(client, experiment_id, parent_run_id):
+    """Return the counts of a sweep's jobs by outcome.
+
+    The keys are jobs, finished, failed, diverged, stopped (KILLED) and running. A diverged run
+    also counts as failed, because it ends FAILED.
+    """
+    runs, token = [], None
+    while True:
+        page = client.search_runs([experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'",
+                                  page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    statuses = [run.info.status for run in runs]
+    return {
+        "jobs": len(runs),
+        "finished": statuses.count("FINISHED"),
+        "failed": statuses.count("FAILED"),
+        "diverged": sum(run.data.tags.get("diverged") == "true" for run in runs),
+        "stopped": statuses.count("KILLED"),
+        "running": statuses.count("RUNNING"),
+    }
+
+
+def format_counts(counts):
+    line = (f"{counts['jobs']} jobs: {counts['finished']} finished, {counts['failed']} failed, "
+            f"{counts['diverged']} diverged")
+    if counts["stopped"]:
+        line += f", {counts['stopped']} stopped"
+    return line
 
 
 def sweep_timing(wall_seconds, timer_at_start, jobs):
@@ -101,6 +140,7 @@ class SweepTrackingCallback(Callback):
 
     def __init__(self):
         self.client = None
+        self.experiment_id = None
         self.parent_run_id = None
         self.started = None
         self.timer_at_start = None
@@ -126,6 +166,7 @@ class SweepTrackingCallback(Callback):
         self.started = time.perf_counter()
         self.timer_at_start = copy.deepcopy(MLFLOW_TIMER)
         experiment_id = self._setup(config)
+        self.experiment_id = experiment_id
 
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -191,11 +232,26 @@ class SweepTrackingCallback(Callback):
         """End a parent run that on_multirun_end never reached, at interpreter exit."""
         if self.parent_run_id is None:
             return
-        if self.interrupted:
-            self._end_parent("KILLED", "the sweep was interrupted (Ctrl-C)")
+        self._print_counts("sweep stopped before its end")
+        # SIGTERM is noted by experiments.job_signals, whose handler run.py installs.
+        signum = received_signal()
+        if self.interrupted or signum is not None:
+            name = signal.Signals(signum or signal.SIGINT).name
+            self._end_parent("KILLED", f"the sweep was stopped by {name}")
         else:
             self._end_parent("FAILED", "the sweep stopped before its end, most likely because "
                                        "a job failed; see the children's error tags")
+
+    def _print_counts(self, prefix):
+        """Print the job counts as the sweep's last line, and return them."""
+        try:
+            counts = count_children(self.client, self.experiment_id, self.parent_run_id)
+        except Exception:
+            # The counts only inform, and the parent still has to be ended.
+            log.exception("counting the jobs of parent run %s failed", self.parent_run_id)
+            return None
+        print(f"{prefix}: {format_counts(counts)}", flush=True)
+        return counts
 
     def on_multirun_end(self, config, **kwargs):
         if self.parent_run_id is None:
@@ -208,8 +264,18 @@ class SweepTrackingCallback(Callback):
             # Every job has finished and is logged, so only the parent's comparison is incomplete.
             log.exception("writing the sweep report of parent run %s failed", self.parent_run_id)
             self._end_parent("FAILED", f"the report failed: {type(error).__name__}: {error}")
+            return
+
+        counts = count_children(self.client, self.experiment_id, self.parent_run_id)
+        if counts["failed"]:
+            self._end_parent("FAILED", f"{counts['failed']} jobs failed, {counts['diverged']} "
+                                       f"of them diverged; see the children's error tags")
         else:
             self._end_parent("FINISHED")
+        print(f"sweep done: {format_counts(counts)}", flush=True)
+        if counts["failed"]:
+            # Exit status 1 lets scripts and CI see the failures.
+            raise SystemExit(1)
 
     def _report(self, config, sweep_dir):
         """Build the comparison from the store and log it, the best child and the timing."""

@@ -266,6 +266,16 @@ def verdict_markdown(title, report):
                          f"{_format_mean(row, 'final_val_loss')} | "
                          f"{_format_mean(row, 'final_val_accuracy')} | "
                          f"{_format_mean(row, 'test_accuracy')} |")
+    diverged = summary[summary["diverged"]]
+    if len(diverged):
+        names = ", ".join(f"`{name}`" for name in diverged["run_name"])
+        lines += ["", f"Diverged, so left out of the ranking ({len(diverged)}): {names}."]
+    failed = summary[(summary["status"] != "FINISHED") & ~summary["diverged"]]
+    if len(failed):
+        names = ", ".join(f"`{name}` ({status})"
+                          for name, status in zip(failed["run_name"], failed["status"],
+                                                  strict=True))
+        lines += ["", f"Failed or stopped ({len(failed)}): {names}."]
     lines += ["", "Files: summary.csv (one row per run), settings.csv (one row per setting), "
               "heatmaps.png, best_curves.png, accuracy_by_run.png."]
     return "\n".join(lines) + "\n"

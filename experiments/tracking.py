@@ -10,8 +10,10 @@ import json
 import logging
 import math
 import os
+import signal
 import subprocess
 import time
+import traceback
 import warnings
 from pathlib import Path
 
@@ -26,6 +28,14 @@ from mlflow.data.http_dataset_source import HTTPDatasetSource  # noqa: E402
 from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
+
+from experiments.job_signals import deferred_signals, received_signal  # noqa: E402
+from experiments.store_safety import (  # noqa: E402
+    MAX_TAG_LENGTH,
+    safe_params,
+    safe_tags,
+    safe_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +76,11 @@ def timed(name):
 
 
 class TimedClient:
-    """An ``MlflowClient`` whose method calls add their wall time to ``MLFLOW_TIMER``."""
+    """An ``MlflowClient`` whose method calls add their wall time to ``MLFLOW_TIMER``.
+
+    A Ctrl-C or SIGTERM during a call waits until the call returns (see
+    ``experiments.job_signals``), so the store is never left mid-transaction.
+    """
 
     def __init__(self, tracking_uri):
         with timed("MlflowClient"):
@@ -76,7 +90,7 @@ class TimedClient:
         method = getattr(self._client, name)
 
         def timed_method(*args, **kwargs):
-            with timed(name):
+            with deferred_signals(), timed(name):
                 return method(*args, **kwargs)
 
         return timed_method
@@ -156,9 +170,11 @@ class MetricBuffer:
 class TrackedRun:
     """One MLflow run, used as a context manager that ends it FINISHED, FAILED or KILLED.
 
-    An exception inside the ``with`` block ends the run FAILED, and KeyboardInterrupt (Ctrl-C)
-    ends it KILLED, before the exception propagates. Hydra skips its ``on_job_end`` callback on
-    Ctrl-C, so the run has to be ended here.
+    An exception inside the ``with`` block ends the run FAILED, with its type and message in
+    the ``error`` tag and its traceback as the artifact ``error/traceback.txt``. KeyboardInterrupt
+    (Ctrl-C, or SIGTERM through ``experiments.job_signals``) ends it KILLED, with the signal in
+    the ``stopped_by`` tag. Either way the exception propagates afterwards. Hydra skips its
+    ``on_job_end`` callback on Ctrl-C, so the run has to be ended here.
     """
 
     def __init__(self, tracking_cfg, tags):
@@ -171,16 +187,18 @@ class TrackedRun:
         self.run_id = None
 
     def __enter__(self):
-        # NOTE: Ctrl-C inside create_run, after the database has stored the run, leaves it
-        # RUNNING, because its id is not known here yet.
-        run = self.client.create_run(self.experiment_id, run_name=self.run_name, tags=self.tags)
-        self.run_id = run.info.run_id
         try:
+            # A signal during create_run waits until run_id is set, so the run can be ended.
+            with deferred_signals():
+                run = self.client.create_run(self.experiment_id, run_name=self.run_name,
+                                             tags=safe_tags(self.tags))
+                self.run_id = run.info.run_id
             log.info("MLflow run %s (%s) in experiment %s", self.run_id, run.info.run_name,
                      self.experiment_id)
         except BaseException as error:
-            # Ctrl-C can land here, before the with block that would end the run has begun.
-            self._end(type(error))
+            # The with block that would end the run has not begun yet.
+            if self.run_id is not None:
+                self._end(type(error), error)
             raise
         return self
 
@@ -197,16 +215,30 @@ class TrackedRun:
         else:
             status = "FAILED"
 
-        try:
-            self.flush()
-            if status == "FAILED":
-                self.client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
-        except Exception:
-            # The run still has to be ended, and the job's own error, if any, propagates after.
-            log.exception("sending the last metrics or tags of run %s failed", self.run_id)
-        finally:
-            self.client.set_terminated(self.run_id, status=status)
-            log.info("MLflow run %s ended %s", self.run_id, status)
+        # A second Ctrl-C while the run ends waits until it has ended.
+        with deferred_signals():
+            try:
+                self.flush()
+                if status == "FAILED":
+                    self.record_error(exc_type, exc)
+                elif status == "KILLED":
+                    signum = received_signal()
+                    name = signal.Signals(signum).name if signum else exc_type.__name__
+                    self.client.set_tag(self.run_id, "stopped_by", name)
+            except Exception:
+                # The run still has to be ended, and the job's own error propagates after.
+                log.exception("sending the last metrics or tags of run %s failed", self.run_id)
+            finally:
+                self.client.set_terminated(self.run_id, status=status)
+                log.info("MLflow run %s ended %s", self.run_id, status)
+
+    def record_error(self, exc_type, exc):
+        """Tag the run with the exception's type and message and log its traceback."""
+        message = f"{exc_type.__name__}: {exc}"
+        self.client.set_tag(self.run_id, "error", safe_value(message, MAX_TAG_LENGTH))
+        if exc is not None:
+            lines = traceback.format_exception(exc_type, exc, exc.__traceback__)
+            self.client.log_text(self.run_id, "".join(lines), "error/traceback.txt")
 
     def log_metric(self, key, value, step):
         """Buffer one value and send the buffer once it is full or FLUSH_INTERVAL_SECONDS passed."""
@@ -224,12 +256,14 @@ class TrackedRun:
         self.last_flush = time.perf_counter()
 
     def log_params(self, params):
-        items = [Param(key, value) for key, value in params.items()]
+        """Log params with keys and values made safe for MLflow and credentials redacted."""
+        items = [Param(key, value) for key, value in safe_params(params).items()]
         for start in range(0, len(items), MAX_PARAMS_PER_BATCH):
             self.client.log_batch(self.run_id, params=items[start:start + MAX_PARAMS_PER_BATCH])
 
     def set_tags(self, tags):
-        self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+        items = [RunTag(key, value) for key, value in safe_tags(tags).items()]
+        self.client.log_batch(self.run_id, tags=items)
 
     def log_artifact(self, path, artifact_path=None):
         self.client.log_artifact(self.run_id, str(path), artifact_path)

@@ -189,17 +189,14 @@ def test_reproduce_reports_changed_metric(harness_store):
     assert "val_loss" in completed.stdout
 
 
-def test_failing_job_ends_failed(fresh_harness_store, tmp_path):
+def test_data_error_leaves_no_run(fresh_harness_store, tmp_path):
     points = tmp_path / "points.csv"
     points.write_text("x1,x2,label\n0,1,0\n1,0,1\n")
     completed = fresh_harness_store.train("data=csv", f"data.path={points}",
                                           "data.target=class", check=False)
-    assert completed.returncode != 0
+    assert completed.returncode == 2
     assert "target column 'class' not found" in completed.stderr
-
-    runs = fresh_harness_store.runs()
-    assert [run.info.status for run in runs] == ["FAILED"]
-    assert "target column 'class' not found" in runs[0].data.tags["error"]
+    assert fresh_harness_store.runs() == []
 
 
 def test_interrupted_job_ends_killed(fresh_harness_store):

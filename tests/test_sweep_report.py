@@ -179,10 +179,11 @@ def test_compare_unknown_experiment_fails(harness_store, harness_sweep, tmp_path
 
 
 def test_failed_job_ends_parent_failed(fresh_harness_store):
-    # A batch size of 0 fails in the job, after its MLflow run started.
-    completed = fresh_harness_store.train("trainer.epochs=2", "optimizer.lr=0.03",
-                                          "trainer.batch_size=64,0",
-                                          multirun=True, check=False)
+    # The second job's model raises in training, after its MLflow run started.
+    completed = fresh_harness_store.train(
+        "trainer.epochs=2", "optimizer.lr=0.03", "trainer.batch_size=64",
+        "model._target_=experiments.models.build_mlp,tests.failure_helpers.build_failing_mlp",
+        multirun=True, check=False)
     assert completed.returncode != 0
     sweep = fresh_harness_store.sweep()
     assert sweep.parent.info.status == "FAILED"

@@ -14,7 +14,7 @@ import mytorch
 from experiments import plots
 from experiments.job_signals import deferred_signals
 from experiments.pipeline import prepare_data, train_from_splits
-from experiments.store_safety import redact_value
+from experiments.store_safety import redact_text, redact_uri, redact_value
 from experiments.sweep import read_parent_run_id
 from experiments.tracking import MLFLOW_TIMER, TrackedRun, flatten_config, git_state
 from experiments.training import TrainResult
@@ -124,8 +124,9 @@ def log_job_record(run, cfg, train, output_dir):
     config_path = output_dir / "config.yaml"
     config_path.write_text(resolved_config_yaml(cfg))
     run.log_artifact(config_path)
-    if (output_dir / ".hydra").is_dir():
-        run.log_artifacts(output_dir / ".hydra", "hydra")
+    # Hydra's copies of the config and command line contain the tracking URI as typed.
+    for path in sorted((output_dir / ".hydra").glob("*.yaml")):
+        run.client.log_text(run.run_id, redact_text(path.read_text()), f"hydra/{path.name}")
     run.flush()
 
 
@@ -134,7 +135,8 @@ def log_job_log(run, output_dir):
     flush_log_handlers()
     job_log = output_dir / f"{HydraConfig.get().job.name}.log"
     if job_log.exists():
-        run.log_artifact(job_log, "logs")
+        run.client.log_text(run.run_id, redact_text(job_log.read_text(errors="replace")),
+                            f"logs/{job_log.name}")
 
 
 def run_job(cfg):
@@ -187,7 +189,8 @@ def run_job(cfg):
 def train_and_log(run, cfg, splits, train, output_dir):
     """Log params and data set, train into ``train``, and log the record and artifacts."""
     run.log_params(flatten_config(cfg))
-    run.log_dataset(dataset_frame(splits), cfg.data.name, splits.arrays.source, "label")
+    run.log_dataset(dataset_frame(splits), cfg.data.name, redact_uri(splits.arrays.source),
+                    "label")
     log.info("data %s: %d train, %d val, %d test samples, %d features, %d classes",
              cfg.data.name, len(splits.y_train), len(splits.y_val), len(splits.y_test),
              splits.n_features, splits.n_classes)

@@ -18,6 +18,8 @@ UNSAFE_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_\-./ ]")
 # Config keys whose values are credentials wherever they appear (``tracking.password``).
 SECRET_KEY_PATTERN = re.compile(r"password|passwd|secret|token|api[_-]?key|credential",
                                 re.IGNORECASE)
+# The password part of scheme://user:password@host anywhere in a text.
+URI_PASSWORD_PATTERN = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^\s:/@]+):[^\s@/]+@")
 
 
 def safe_key(key):
@@ -45,6 +47,11 @@ def redact_uri(uri):
     host = parts.netloc.rpartition("@")[2]
     netloc = f"{parts.username}:{REDACTED}@{host}"
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def redact_text(text):
+    """Return ``text`` with the password of every ``scheme://user:password@`` redacted."""
+    return URI_PASSWORD_PATTERN.sub(rf"\1:{REDACTED}@", text)
 
 
 def redact_value(key, value):

@@ -308,7 +308,8 @@ def test_long_values_and_secrets_safe(fresh_harness_store, tmp_path):
     command, env = fresh_harness_store.command(
         "run.py", *fresh_harness_store.train_args(
             *SHORT, "data=csv", "data.target=label", f"data.path={path}",
-            f"data.features=[{','.join(names)}]"))
+            f"data.features=[{','.join(names)}]",
+            "data.url=https://reader:hunter2-password@127.0.0.1/wide.csv"))
     env["MYTORCH_TEST_API_TOKEN"] = "hunter2-secret-value"
     completed = subprocess.run(command, cwd=fresh_harness_store.root, env=env,
                                capture_output=True, text=True, timeout=300)
@@ -326,6 +327,7 @@ def test_long_values_and_secrets_safe(fresh_harness_store, tmp_path):
              if p.is_file() and p.suffix in (".yaml", ".log", ".txt")]
     logged = [*runs[0].data.params.values(), *runs[0].data.tags.values(), *texts]
     assert all("hunter2" not in text for text in logged)
+    assert runs[0].data.params["data.url"] == "https://reader:[redacted]@127.0.0.1/wide.csv"
 
 
 def test_reproduce_unknown_run(fresh_harness_store):

@@ -3,7 +3,7 @@
     python experiments/reproduce.py RUN_ID [--tracking-uri sqlite:///mlflow.db]
 
 Exits 0 when every metric matches bit for bit, and 1 when any metric differs or is missing on
-one side, listing those metrics, and 2 with a one-line error when the run, its config or its
+one side, listing those metrics. Exits 2 with a one-line error when the run, its config or its
 data cannot be found. Timing metrics (epoch_time, mlflow_seconds, job_seconds) are
 skipped. The rerun creates no MLflow run and writes no files.
 """

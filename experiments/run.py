@@ -3,9 +3,9 @@
     python experiments/run.py                          # AdamW on breast_cancer
     python experiments/run.py -m optimizer=adamw,bgd   # both optimizers over the lr x batch grid
 
-Exit status: 0 when every job finished, 1 when a job failed or diverged, 2 for bad input (a
-one-line error, and no MLflow run is created), and 128 + the signal number after Ctrl-C (130) or
-SIGTERM (143), which end the running job's MLflow run KILLED.
+Exit status: 0 when every job finished, 1 when a job failed or diverged, and 2 for bad input,
+which prints a one-line error and creates no MLflow run. Ctrl-C and SIGTERM end the running
+job's MLflow run KILLED and exit with 128 + the signal number (130 or 143).
 """
 
 import math

@@ -35,7 +35,7 @@ from experiments.schemas import (
 )
 from experiments.store_safety import redact_uri
 
-# A server that has not answered a request for /health within this time counts as down.
+# A server that sends no response to GET /health within this time counts as down.
 SERVER_TIMEOUT_SECONDS = 3.0
 # Database URIs that MLflow's SQLAlchemy store accepts; the driver checks them on connect.
 DATABASE_SCHEMES = ("postgresql", "mysql", "mssql")
@@ -196,7 +196,7 @@ def check_sqlite_uri(uri, shown):
 
 
 def check_server_answers(parts, port, shown):
-    """Send one GET for the server's /health page; any HTTP answer counts as an answer."""
+    """Send GET /health to the server; any HTTP response, even an error status, passes."""
     connection_type = (http.client.HTTPSConnection if parts.scheme == "https"
                        else http.client.HTTPConnection)
     connection = connection_type(parts.hostname, port, timeout=SERVER_TIMEOUT_SECONDS)
@@ -204,7 +204,7 @@ def check_server_answers(parts, port, shown):
         connection.request("GET", parts.path.rstrip("/") + "/health")
         connection.getresponse().read()
     except (OSError, http.client.HTTPException) as error:
-        raise InputError(f"the MLflow server at tracking.uri={shown!r} did not answer within "
+        raise InputError(f"the MLflow server at tracking.uri={shown!r} did not respond within "
                          f"{SERVER_TIMEOUT_SECONDS:g} s ({error}); start it or fix "
                          f"tracking.uri") from error
     finally:

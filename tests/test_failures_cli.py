@@ -1,7 +1,7 @@
 """Failures through the command line: bad input, a raising job, divergence, signals, secrets.
 
 Each test runs experiments/run.py or reproduce.py on a temporary SQLite store and checks the exit
-status, the message and what MLflow holds afterwards.
+status, the message and what the MLflow store contains afterwards.
 """
 
 import math
@@ -107,7 +107,7 @@ def bad_input_cases(files):
                            "is not a plain-data pickle", 2),
         "tracking uri malformed": (("tracking.uri=sqlite:/x.db",), "is malformed", 2),
         "tracking server down": ((f"tracking.uri=http://127.0.0.1:{uri_port}",),
-                                 "did not answer", 2),
+                                 "did not respond", 2),
     }
 
 

@@ -345,3 +345,18 @@ def test_reproduce_missing_store(fresh_harness_store):
     assert completed.returncode == 2
     assert "no MLflow database at sqlite:///mlflow.db" in completed.stderr
     assert not (fresh_harness_store.root / "mlflow.db").exists()
+
+
+def test_swept_bad_value_stops_sweep(fresh_harness_store):
+    # The callback cannot check a swept value up front, so its job rejects it before its run.
+    completed = fresh_harness_store.train(*SHORT[:1], "optimizer.lr=0.03",
+                                          "trainer.batch_size=64,0", multirun=True,
+                                          check=False)
+    assert completed.returncode == 2
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == ["error: trainer.batch_size=0 is invalid: it must be a whole number >= 1, "
+                      "for example trainer.batch_size=16"]
+
+    sweep = fresh_harness_store.sweep()
+    assert sweep.parent.info.status == "FAILED"
+    assert [child.info.status for child in sweep.children] == ["FINISHED"]

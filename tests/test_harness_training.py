@@ -85,7 +85,8 @@ def test_divergence_stops_without_sending_nan():
     assert outcome.train.epochs_run < 5
     pending = buffer.drain()
     assert all(math.isfinite(metric.value) for metric in pending)
-    assert buffer.dropped > 0
+    # The loop itself keeps non-finite values from the logger, so the buffer has none to drop.
+    assert buffer.dropped == 0
 
 
 def test_same_seed_same_history():

@@ -45,7 +45,12 @@ def on_signal(signum, frame):
 
 
 def install_handlers():
-    """Route SIGINT and SIGTERM through ``on_signal``; only the main thread can do this."""
+    """Route SIGINT and SIGTERM through ``on_signal``; only the main thread can do this.
+
+    NOTE: run.py installs the handlers in the launching process only. Worker processes of the
+    joblib launcher keep Python's defaults, so SIGTERM sent to a worker itself ends it at once
+    and leaves that job's run RUNNING; Ctrl-C, which reaches every worker, still ends it KILLED.
+    """
     if threading.current_thread() is not threading.main_thread():
         return
     for signum in SIGNALS:

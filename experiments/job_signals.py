@@ -49,7 +49,7 @@ def install_handlers():
 
     NOTE: run.py installs the handlers in the launching process only. Worker processes of the
     joblib launcher keep Python's defaults, so SIGTERM sent to a worker itself ends it at once
-    and leaves that job's run RUNNING; Ctrl-C, which reaches every worker, still ends it KILLED.
+    and leaves that job's run RUNNING. No test covers signals sent to joblib workers.
     """
     if threading.current_thread() is not threading.main_thread():
         return

@@ -112,7 +112,7 @@ def flush_log_handlers():
 
 
 def log_job_record(run, cfg, train, output_dir):
-    """Log what every run keeps, however it ends: training tags, config, Hydra files, job log."""
+    """Log what every run keeps, however it ends: the training tags, config and Hydra files."""
     tags = {"epochs_run": train.epochs_run,
             "stopped_early": str(train.stopped_early).lower(),
             "diverged": str(train.diverged).lower()}
@@ -170,9 +170,10 @@ def run_job(cfg):
                 with deferred_signals():
                     try:
                         log_job_record(run, cfg, train, output_dir)
+                        log_job_log(run, output_dir)
                     except Exception:
+                        # The job's own exception is the one to propagate.
                         log.exception("logging the record of stopped run %s failed", run.run_id)
-                    log_job_log(run, output_dir)
                 raise
 
             run.log_metric("job_seconds", time.perf_counter() - started, 0)

@@ -232,15 +232,34 @@ class SweepTrackingCallback(Callback):
         """End a parent run that on_multirun_end never reached, at interpreter exit."""
         if self.parent_run_id is None:
             return
-        self._print_counts("sweep stopped before its end")
         # SIGTERM is noted by experiments.job_signals, whose handler run.py installs.
         signum = received_signal()
-        if self.interrupted or signum is not None:
-            name = signal.Signals(signum or signal.SIGINT).name
-            self._end_parent("KILLED", f"the sweep was stopped by {name}")
-        else:
-            self._end_parent("FAILED", "the sweep stopped before its end, most likely because "
-                                       "a job failed; see the children's error tags")
+        stopped = self.interrupted or signum is not None
+        reason = (f"the sweep was stopped by {signal.Signals(signum or signal.SIGINT).name}"
+                  if stopped else "the sweep stopped before its end, most likely because a job "
+                                  "failed; see the children's error tags")
+        self._end_running_children(reason)
+        self._print_counts("sweep stopped before its end")
+        self._end_parent("KILLED" if stopped else "FAILED", reason)
+
+    def _end_running_children(self, reason):
+        """End as KILLED the children still RUNNING when the sweep process exits.
+
+        A signal to the launching process does not reach joblib's worker processes, which are
+        then shut down with their jobs unfinished, so their runs would stay RUNNING for good.
+        """
+        query = (f"tags.mlflow.parentRunId = '{self.parent_run_id}' "
+                 "and attributes.status = 'RUNNING'")
+        try:
+            running = self.client.search_runs([self.experiment_id], filter_string=query)
+            for run in running:
+                self.client.set_tag(run.info.run_id, "stopped_by", reason[:MAX_TAG_LENGTH])
+                self.client.set_terminated(run.info.run_id, status="KILLED")
+                log.info("MLflow run %s of the stopped sweep ended KILLED", run.info.run_id)
+        except Exception:
+            # The parent still has to be ended, so a failure here is logged, not raised.
+            log.exception("ending the running children of parent run %s failed",
+                          self.parent_run_id)
 
     def _print_counts(self, prefix):
         """Print the job counts as the sweep's last line, and return them."""

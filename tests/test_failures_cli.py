@@ -360,3 +360,20 @@ def test_swept_bad_value_stops_sweep(fresh_harness_store):
     sweep = fresh_harness_store.sweep()
     assert sweep.parent.info.status == "FAILED"
     assert [child.info.status for child in sweep.children] == ["FINISHED"]
+
+
+def test_sigterm_joblib_sweep_leaves_no_run_running(fresh_harness_store):
+    # The signal reaches only the launching process; joblib's workers are shut down with their
+    # jobs unfinished, so the parent must end their runs.
+    returncode, output = run_until_signal(fresh_harness_store, signal.SIGTERM,
+                                          "trainer.epochs=100000", "trainer.tol=0",
+                                          "trainer.batch_size=64", "seed=0,1",
+                                          "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                                          multirun=True, wait_after_start=3.0)
+    assert returncode != 0, output[-3000:]
+    sweep = fresh_harness_store.sweep()
+    assert sweep.parent.info.status == "KILLED"
+    statuses = [child.info.status for child in sweep.children]
+    assert statuses == ["KILLED", "KILLED"], output[-3000:]
+    for child in sweep.children:
+        assert child.data.tags["stopped_by"] in ("SIGTERM", "the sweep was stopped by SIGTERM")

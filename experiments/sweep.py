@@ -239,8 +239,25 @@ class SweepTrackingCallback(Callback):
                   if stopped else "the sweep stopped before its end, most likely because a job "
                                   "failed; see the children's error tags")
         self._end_running_children(reason)
-        self._print_counts("sweep stopped before its end")
+        counts = self._print_counts("sweep stopped before its end")
+        if not stopped and counts is not None and counts["jobs"] == 0:
+            self._delete_empty_parent()
+            return
         self._end_parent("KILLED" if stopped else "FAILED", reason)
+
+    def _delete_empty_parent(self):
+        """Delete the parent of a sweep whose first job was rejected before its run started.
+
+        Bad input stops a job before it creates a run, so the parent has no child and nothing
+        to report. A single job leaves no run in that case, and the sweep then leaves none
+        either (MLflow keeps the deleted run in its trash until ``mlflow gc``).
+        """
+        run_id, self.parent_run_id = self.parent_run_id, None
+        try:
+            self.client.set_terminated(run_id, status="FAILED")
+        finally:
+            self.client.delete_run(run_id)
+            log.info("MLflow parent run %s deleted: no job of the sweep started a run", run_id)
 
     def _end_running_children(self, reason):
         """End as KILLED the children still RUNNING when the sweep process exits.

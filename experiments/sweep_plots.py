@@ -57,10 +57,18 @@ def save_heatmaps(path, report, histories):
         return False
 
     groups = _optimizer_groups(runs)
-    scatter = (runs[lr_key].nunique() > MAX_HEATMAP_CELLS_PER_AXIS
-               or runs[batch_key].nunique() > MAX_HEATMAP_CELLS_PER_AXIS)
-    learning_rates = np.sort(runs[lr_key].unique())
-    batch_sizes = np.sort(runs[batch_key].unique())
+    # The axes list every setting that was tried, so a setting whose runs all diverged or
+    # failed shows as a grey cell instead of disappearing.
+    tried = report.summary
+    if pd.api.types.is_numeric_dtype(tried[lr_key]) and \
+            pd.api.types.is_numeric_dtype(tried[batch_key]):
+        learning_rates = np.sort(tried[lr_key].dropna().unique())
+        batch_sizes = np.sort(tried[batch_key].dropna().unique())
+    else:
+        learning_rates = np.sort(runs[lr_key].unique())
+        batch_sizes = np.sort(runs[batch_key].unique())
+    scatter = (len(learning_rates) > MAX_HEATMAP_CELLS_PER_AXIS
+               or len(batch_sizes) > MAX_HEATMAP_CELLS_PER_AXIS)
 
     fig = Figure(figsize=(1.5 + 4.2 * len(groups), 7.5), layout="constrained")
     axes = fig.subplots(2, len(groups), squeeze=False)

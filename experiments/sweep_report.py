@@ -319,4 +319,5 @@ def build_report(client, frame, folder, title):
 def format_summary(summary):
     """Return the summary as a fixed-width text table for a terminal or a log."""
     columns = [column for column in summary.columns if column not in ("run_id", "best_epoch")]
-    return summary[columns].to_string(index=False, float_format="{:.4f}".format)
+    # Four significant digits keep learning rates such as 1e-05 and 1e+300 readable.
+    return summary[columns].to_string(index=False, float_format="{:.4g}".format)

@@ -377,3 +377,13 @@ def test_sigterm_joblib_sweep_leaves_no_run_running(fresh_harness_store):
     assert statuses == ["KILLED", "KILLED"], output[-3000:]
     for child in sweep.children:
         assert child.data.tags["stopped_by"] in ("SIGTERM", "the sweep was stopped by SIGTERM")
+
+
+def test_bad_data_in_sweep_leaves_no_run(fresh_harness_store):
+    data_file = fresh_harness_store.root / "text_feature.csv"
+    data_file.write_text("a,b,label\n1,x,0\n2,y,1\n3,z,0\n4,w,1\n")
+    completed = fresh_harness_store.train("data=csv", f"data.path={data_file}",
+                                          "data.target=label", multirun=True, check=False)
+    assert completed.returncode == 2, completed.stdout[-3000:]
+    assert "feature columns ['b']" in completed.stdout + completed.stderr
+    assert fresh_harness_store.runs() == []

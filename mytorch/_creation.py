@@ -79,7 +79,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    """A tensor filled with ``fill_value``; its dtype follows the value's type as in torch."""
+    """Return a tensor filled with ``fill_value``, in a dtype that follows the value's type."""
     if dtype is None:
         if isinstance(fill_value, bool):
             dtype = _dtype.bool
@@ -133,7 +133,7 @@ def rand(*size, generator=None, dtype=None, requires_grad=False):
 
 
 def randint(low, high=None, size=(), generator=None, dtype=None):
-    """Integers drawn uniformly from ``[low, high)``, int64 unless ``dtype`` says otherwise."""
+    """Draw integers uniformly from ``[low, high)``, as int64 unless ``dtype`` sets another type."""
     if high is None:
         low, high = 0, low
     draw = numpy_rng(generator).integers(low, high, size=tuple(size))
@@ -141,7 +141,7 @@ def randint(low, high=None, size=(), generator=None, dtype=None):
 
 
 def randperm(n, generator=None, dtype=None):
-    """A random permutation of ``0 .. n-1``."""
+    """Return a random permutation of ``0 .. n-1``."""
     draw = numpy_rng(generator).permutation(n)
     return Tensor._wrap(draw.astype(_dtype.to_numpy_dtype(dtype) or np.int64))
 

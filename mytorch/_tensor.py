@@ -16,7 +16,7 @@ _LEGACY_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
-    ``data`` is the numpy array that holds the values. When ``requires_grad`` is set, every
+    ``data`` is the numpy array that contains the values. When ``requires_grad`` is set, every
     operation on the tensor returns a new tensor whose ``grad_fn`` remembers how to send gradients
     back, and ``backward()`` fills ``.grad`` of the leaves. ``Tensor(data)`` follows torch's legacy
     constructor and stores the values in the default float dtype; ``mytorch.tensor(data)`` infers
@@ -210,9 +210,9 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
-        ``gradient`` is the gradient of some scalar with respect to this tensor; it may be left out
-        only when the tensor holds one element. ``create_graph=True`` (higher-order gradients) and
-        ``inputs`` are not supported.
+        ``gradient`` is the gradient of some scalar with respect to this tensor. It may be left out
+        only when the tensor contains one element. ``create_graph=True`` (higher-order gradients)
+        and ``inputs`` are not supported.
         """
         if create_graph or inputs is not None:
             raise NotImplementedError("mytorch computes first-order gradients only; "
@@ -700,7 +700,7 @@ def _float_format(data):
 
 
 def parse_to_arguments(args, kwargs):
-    """Return the dtype that ``to(...)`` asks for (or None), checking that any device is the CPU.
+    """Return the dtype that ``to(...)`` requests (or None), checking that any device is the CPU.
 
     Accepts what torch's ``Tensor.to`` and ``Module.to`` do: ``to(dtype)``, ``to(device)``,
     ``to(device, dtype)``, ``to(tensor)`` (its dtype) and the keywords ``dtype``, ``device`` and

@@ -248,7 +248,7 @@ def logsumexp(a, dim, keepdim=False):
 
 
 def norm(a, p="fro", dim=None, keepdim=False):
-    """The vector ``p``-norm over ``dim`` (all elements by default), as ``torch.norm``.
+    """Return the vector ``p``-norm over ``dim`` (all elements by default), as ``torch.norm``.
 
     ``p`` is ``"fro"`` or 2 (Euclidean), 1, ``inf``, ``-inf`` or any other number. The gradient at
     a zero vector is 0, as in torch, rather than the NaN the formula gives.

@@ -24,6 +24,7 @@ The start and stop steps are the functions ``start_servers`` and ``stop_servers`
 """
 
 import argparse
+import contextlib
 import glob
 import importlib.util
 import ipaddress
@@ -50,9 +51,9 @@ MAX_SOCKET_PATH_BYTES = 107
 # (mlflow.utils.validation._validate_password).
 MIN_AUTH_PASSWORD_LENGTH = 12
 # Every user may read and log runs into every experiment, so team members share the harness's
-# experiment; only its creator (who gets MANAGE) and admins may delete or grant permissions.
+# experiment. Only an experiment's creator (who gets MANAGE) and admins may delete or grant.
 AUTH_DEFAULT_PERMISSION = "EDIT"
-# Host header patterns that MLflow allows by default; they are kept when names are added.
+# Host header patterns that MLflow allows by default, kept when names are added.
 LOOPBACK_AND_PRIVATE_HOSTS = ("localhost", "localhost:*", "127.0.0.1", "127.0.0.1:*",
                               "[::1]", "[[]::1]:*", "10.*", "192.168.*", "172.1[6-9].*",
                               "172.2?.*", "172.3[01].*")
@@ -110,27 +111,45 @@ def read_record(root):
     return json.loads(path.read_text())
 
 
+def process_state(pid):
+    """Return (state, process group) of ``pid`` from /proc, or None when it does not exist."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[2])
+
+
 def pid_alive(pid):
-    """Return whether ``pid`` runs, reaping it first when it is a child of this process."""
+    """Return whether ``pid`` runs, reaping it first when it is a child of this process.
+
+    A zombie counts as gone: it has exited and waits only for its parent to reap it.
+    """
     process = STARTED_PROCESSES.get(pid)
     if process is not None:
         return process.poll() is None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    state = process_state(pid)
+    return state is not None and state[0] != "Z"
 
 
-def wait_until_gone(pid, timeout):
+def live_group_members(pgid):
+    """Return the PIDs of the processes in group ``pgid`` that have not exited."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            state = process_state(int(entry.name))
+            if state is not None and state[1] == pgid and state[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+def wait_until(condition, timeout):
+    """Poll ``condition`` until it returns True; return False if ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
-    while pid_alive(pid):
+    while not condition():
         if time.monotonic() > deadline:
             return False
         time.sleep(0.1)
-    STARTED_PROCESSES.pop(pid, None)
     return True
 
 
@@ -163,13 +182,13 @@ def as_postgres_user(command):
     return ["runuser", "-u", "postgres", "--", *command]
 
 
-def run_checked(command, what, log_path=None, **kwargs):
-    """Run ``command``; on failure raise ServerError with its last output line."""
+def run_checked(command, step, log_path=None, **kwargs):
+    """Run ``command`` and raise ServerError with its last output line if it fails."""
     completed = subprocess.run(command, capture_output=True, text=True, **kwargs)
     if completed.returncode != 0:
         lines = (completed.stderr or completed.stdout).strip().splitlines() or ["no output"]
         where = f"; see {log_path}" if log_path else ""
-        raise ServerError(f"{what} failed: {lines[-1]}{where}")
+        raise ServerError(f"{step} failed: {lines[-1]}{where}")
     return completed
 
 
@@ -263,7 +282,7 @@ def stop_postgres(data, pid):
     bindir = find_postgres_bindir()
     run_checked(as_postgres_user([str(bindir / "pg_ctl"), "stop", "-D", str(data), "-m", "fast",
                                   "-w", "-t", str(int(STOP_TIMEOUT_SECONDS))]), "pg_ctl stop")
-    if not wait_until_gone(pid, STOP_TIMEOUT_SECONDS):
+    if not wait_until(lambda: not pid_alive(pid), STOP_TIMEOUT_SECONDS):
         raise ServerError(f"PostgreSQL (PID {pid}) did not exit within "
                           f"{STOP_TIMEOUT_SECONDS:g} s; check {data}/../logs/postgres.log")
 
@@ -357,8 +376,8 @@ def auth_environment(root, database_uri):
     key_path = root / "flask_secret_key"
     if not key_path.is_file():
         write_secret_file(key_path, secrets.token_hex(32))
-    # The admin password is read only when the admin user does not exist yet; MLflow ignores it
-    # later, so changing MLFLOW_TRACKING_PASSWORD does not change the stored password.
+    # MLflow reads the admin password only to create the admin user, so a later change of
+    # MLFLOW_TRACKING_PASSWORD does not change the stored password.
     return {"MLFLOW_AUTH_CONFIG_PATH": str(config_path),
             "MLFLOW_AUTH_ADMIN_USERNAME": username,
             "MLFLOW_AUTH_ADMIN_PASSWORD": password,
@@ -383,7 +402,8 @@ def start_mlflow(root, command, extra_env, database_uri):
            # --database-uri does not show in `ps`.
            "MLFLOW_BACKEND_STORE_URI": database_uri,
            "PGPASSFILE": str(root / "pgpass"),
-           # Telemetry would send usage data to an outside host; set it to false to allow that.
+           # Telemetry would send usage data to an outside host. It stays on only when the
+           # caller sets MLFLOW_DISABLE_TELEMETRY=false.
            "MLFLOW_DISABLE_TELEMETRY": os.environ.get("MLFLOW_DISABLE_TELEMETRY", "true")}
     with open(root / "logs" / "mlflow.log", "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
@@ -394,7 +414,7 @@ def start_mlflow(root, command, extra_env, database_uri):
 
 
 def wait_for_health(process, url, log_path):
-    """Poll ``url`` until it returns 200; raise ServerError if the server exits or times out."""
+    """Poll ``url`` until it returns 200, raising ServerError if the server exits or times out."""
     deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -407,24 +427,28 @@ def wait_for_health(process, url, log_path):
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.5)
-    raise ServerError(f"mlflow server did not answer {url} within {HEALTH_TIMEOUT_SECONDS:g} s; "
-                      f"see {log_path}")
+    raise ServerError(f"mlflow server sent no response from {url} within "
+                      f"{HEALTH_TIMEOUT_SECONDS:g} s; see {log_path}")
 
 
-def stop_process_group(pid):
-    """Send SIGTERM to the process group ``pid`` leads, then SIGKILL if it outlives the wait."""
+def stop_process_group(pgid):
+    """Send SIGTERM to process group ``pgid``, then SIGKILL to what outlives the wait."""
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    if not wait_until_gone(pid, STOP_TIMEOUT_SECONDS):
-        os.killpg(pid, signal.SIGKILL)
-        wait_until_gone(pid, STOP_TIMEOUT_SECONDS)
-    # Uvicorn's workers end with their supervisor; a worker that lingers is ended too.
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+
+    def group_gone():
+        # Reaps the group leader when this process started it.
+        pid_alive(pgid)
+        return not live_group_members(pgid)
+
+    if not wait_until(group_gone, STOP_TIMEOUT_SECONDS):
+        for pid in live_group_members(pgid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        wait_until(group_gone, STOP_TIMEOUT_SECONDS)
+    STARTED_PROCESSES.pop(pgid, None)
 
 
 # ---- start and stop -----------------------------------------------------------------------
@@ -432,9 +456,9 @@ def stop_process_group(pid):
 
 def start_servers(root, host="127.0.0.1", port=5000, db_port=5432, database_uri=None,
                   auth=False, workers=None, public_names=None):
-    """Start PostgreSQL (unless ``database_uri`` is given) and mlflow server; return the record.
+    """Start PostgreSQL (unless ``database_uri`` is given) and mlflow server in the background.
 
-    The record, also written to DIR/server.json, holds the PIDs, ports and tracking URI.
+    Returns the record, also written to DIR/server.json, of the PIDs, ports and tracking URI.
     """
     root = prepare_root(root)
     record = read_record(root)

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -28,6 +29,7 @@ psycopg2 = pytest.importorskip("psycopg2", reason="the tracking server tests nee
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 
+SERVER_SCRIPT = Path(server.__file__)
 ADMIN = "team-admin"
 ADMIN_PASSWORD = "correct-horse-battery-staple"
 
@@ -66,8 +68,8 @@ def kill_leftovers(pids):
 def server_root():
     """A fresh --root folder that the postgres system user can reach.
 
-    pytest's tmp_path lies under a folder of mode 700, which PostgreSQL, run as the postgres
-    user when the tests run as root, could not enter; /tmp lets every user through.
+    pytest's tmp_path lies under a folder of mode 700. PostgreSQL, run as the postgres user when
+    the tests run as root, could not enter it, but /tmp lets every user through.
     """
     root = Path(tempfile.mkdtemp(prefix="mytorch-server-"))
     root.chmod(0o711)
@@ -79,7 +81,10 @@ def server_root():
 
 @pytest.fixture
 def tracking_server(server_root):
-    """A function that starts the servers in ``server_root`` on free ports; all stop at teardown."""
+    """Return a function that starts the servers in ``server_root`` on free ports.
+
+    Whatever it started is stopped at teardown, also when the test fails.
+    """
     require_postgres()
     started = []
 
@@ -101,7 +106,7 @@ def tracking_server(server_root):
 
 
 def harness_command(cwd, *args, env_extra=None):
-    """Run experiments/run.py with ``args`` in ``cwd`` as HarnessStore does; return the result."""
+    """Run experiments/run.py with ``args`` in ``cwd``, as HarnessStore does, and check it."""
     command, env = HarnessStore(cwd).command("run.py", *args)
     env.update(env_extra or {})
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
@@ -228,7 +233,7 @@ def test_server_stop_ends_processes(tracking_server, server_root):
     assert len(pids) == 2
     assert all(server.pid_alive(pid) for pid in pids)
 
-    # The name given in --public-names is an allowed Host header; an unknown name is rejected.
+    # MLflow accepts the Host header of a name in --public-names and rejects an unknown one.
     search = "/api/2.0/mlflow/experiments/search?max_results=1"
     assert record["tracking_uri"] == f"http://team-box:{record['port']}"
     for host, expected in ((f"team-box:{record['port']}", 200), ("other-box", 403)):
@@ -242,7 +247,9 @@ def test_server_stop_ends_processes(tracking_server, server_root):
     with pytest.raises(server.ServerError, match="already running"):
         server.start_servers(server_root, port=free_port(), db_port=free_port())
 
-    server.stop_servers(server_root)
+    stopped = subprocess.run([sys.executable, str(SERVER_SCRIPT), "stop", "--root",
+                              str(server_root)], capture_output=True, text=True, timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout.strip() == f"stopped the server of {record['tracking_uri']}"
     assert [pid for pid in pids if server.pid_alive(pid)] == []
-    with pytest.raises(ProcessLookupError):
-        os.killpg(record["pids"]["mlflow"], 0)
+    assert server.live_group_members(record["pids"]["mlflow"]) == []

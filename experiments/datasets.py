@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hydra.core.hydra_config import HydraConfig
 from sklearn import datasets as sklearn_datasets
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -64,20 +65,31 @@ class Splits:
         return len(self.arrays.class_names)
 
 
+def launch_dir():
+    """Return the folder the command was launched in, also inside a job that Ray runs.
+
+    Ray starts each job in its copy of the repository, so the job's own working directory is
+    not where the user ran the command; Hydra records that folder as ``hydra.runtime.cwd``.
+    """
+    if HydraConfig.initialized():
+        return Path(HydraConfig.get().runtime.cwd)
+    return Path.cwd()
+
+
 def resolve_path(path):
     """Find ``path`` in the launch directory, else in the repository, else raise DataError."""
-    candidate = Path(path).expanduser()
+    candidate = launch_dir() / Path(path).expanduser()
     if candidate.is_dir():
         raise DataError(f"data.path={str(path)!r} is a folder; point data.path at a data file")
     if candidate.exists():
         return candidate.resolve()
-    if candidate.is_absolute():
+    if Path(path).expanduser().is_absolute():
         raise DataError(f"data file {str(path)!r} not found; check data.path")
 
-    in_repo = REPO_ROOT / candidate
+    in_repo = REPO_ROOT / path
     if in_repo.is_file():
         return in_repo
-    raise DataError(f"data file {str(path)!r} not found in the launch directory {Path.cwd()} "
+    raise DataError(f"data file {str(path)!r} not found in the launch directory {launch_dir()} "
                     f"nor in the repository {REPO_ROOT}; check data.path")
 
 

@@ -15,8 +15,8 @@ from experiments import plots
 from experiments.job_signals import deferred_signals
 from experiments.pipeline import prepare_data, train_from_splits
 from experiments.store_safety import redact_text, redact_uri, redact_value
-from experiments.sweep import read_parent_run_id
-from experiments.tracking import MLFLOW_TIMER, TrackedRun, flatten_config, git_state
+from experiments.sweep import job_git_state, job_parent_run_id, sweep_folder
+from experiments.tracking import MLFLOW_TIMER, TrackedRun, flatten_config
 from experiments.training import TrainResult
 from experiments.validation import check_config
 
@@ -39,14 +39,14 @@ def dataset_frame(splits):
 
 
 def run_tags(cfg, output_dir):
-    commit, dirty = git_state()
+    commit, dirty = job_git_state()
     hydra_cfg = HydraConfig.get()
     sweep = "none"
     sweep_tags = {}
     if hydra_cfg.mode == RunMode.MULTIRUN:
-        sweep = str(Path(hydra_cfg.sweep.dir).resolve())
+        sweep = str(sweep_folder(hydra_cfg))
         sweep_tags["sweep_job"] = str(hydra_cfg.job.num)
-        parent_run_id = read_parent_run_id(hydra_cfg.sweep.dir, cfg.tracking.uri)
+        parent_run_id = job_parent_run_id(cfg.tracking.uri)
         if parent_run_id is not None:
             # MLflow's UI nests a run under the run this tag names.
             sweep_tags["mlflow.parentRunId"] = parent_run_id

@@ -7,10 +7,13 @@ naming the key, before any job starts.
 
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class Activation(Enum):
@@ -128,7 +131,12 @@ OPTIMIZER_SCHEMAS = {
 
 
 def register_configs():
-    """Store the schemas in Hydra's ConfigStore under the names the yaml defaults lists use."""
+    """Store the schemas in Hydra's ConfigStore under the names the yaml defaults lists use.
+
+    Also register ``${repo_root:}``, the repository's absolute path, with which the Ray launcher
+    config ships the code to the cluster from wherever the sweep is launched.
+    """
+    OmegaConf.register_new_resolver("repo_root", lambda: str(REPO_ROOT), replace=True)
     store = ConfigStore.instance()
     store.store(name="config_schema", node=Config)
     for name, schema in OPTIMIZER_SCHEMAS.items():

@@ -1,10 +1,11 @@
 """A multirun as one MLflow parent run, with every job a child run, and its comparison report.
 
 ``SweepTrackingCallback`` (named in conf/config.yaml) creates the MLflow store and experiment
-before any job starts, opens the parent run, and writes its id to ``mlflow_parent_run.json`` in
-the sweep folder. Each job reads the id from there (``read_parent_run_id``), in whatever process
-the launcher runs it. When the sweep ends, the parent receives the comparison report, the best
-child's params and metrics, and the sweep's timing.
+before any job starts and opens the parent run. The parent's id reaches each job inside the
+callback itself: every launcher hands Hydra's callbacks to its jobs, pickled when the jobs start,
+whether it runs them in this process, in local worker processes or on a Ray or SLURM node. When
+the sweep ends, the parent receives the comparison report, the best child's params and metrics,
+and the sweep's timing.
 
 The parent ends FAILED when a child failed or diverged, and KILLED when Ctrl-C or SIGTERM stopped
 the sweep. The sweep's last output line counts the jobs that finished, failed and diverged, and
@@ -38,7 +39,6 @@ from experiments.tracking import (
 
 log = logging.getLogger(__name__)
 
-PARENT_RUN_FILE = "mlflow_parent_run.json"
 REPORT_FOLDER = "report"
 TIMING_FILE = "sweep_timing.json"
 # Files that Hydra or its sweepers leave in the sweep folder, logged on the parent when present.
@@ -48,22 +48,46 @@ NOTE_TAG = "mlflow.note.content"
 MAX_TAG_LENGTH = 5000
 
 
-def read_parent_run_id(sweep_dir, tracking_uri):
-    """Return the id of the parent run of the sweep in ``sweep_dir``, or None if there is none.
+# What the sweep's launching process hands to the job running in this process, set by
+# SweepTrackingCallback.on_job_start: the parent run as (run_id, tracking_uri), and the
+# launching checkout's git state as (commit, dirty).
+_job_parent = None
+_launch_git_state = None
+
+
+def job_parent_run_id(tracking_uri):
+    """Return the id of the parent run of the sweep that this job belongs to, or None.
 
     None also when the parent was made in another tracking store, because a child must live in
     its parent's store and experiment for MLflow to group them.
     """
-    path = Path(sweep_dir) / PARENT_RUN_FILE
-    if not path.exists():
-        log.warning("no %s in %s, so this job gets no parent run", PARENT_RUN_FILE, sweep_dir)
+    if _job_parent is None:
+        log.warning("this job has no sweep parent run, so it is logged as a top-level run")
         return None
-    record = json.loads(path.read_text())
-    if record["tracking_uri"] != tracking_uri:
+    run_id, parent_uri = _job_parent
+    if parent_uri != tracking_uri:
         log.warning("the sweep's parent run is in %s, not in this job's store %s, so "
-                    "the job gets no parent run", record["tracking_uri"], tracking_uri)
+                    "the job gets no parent run", parent_uri, tracking_uri)
         return None
-    return record["run_id"]
+    return run_id
+
+
+def job_git_state():
+    """Return (commit, dirty) of the checkout that launched this job.
+
+    A job that Ray runs has a copy of the repository without its .git folder, so the sweep's
+    launching process reads the state once and hands it to every job.
+    """
+    return _launch_git_state or git_state()
+
+
+def sweep_folder(hydra_cfg):
+    """Return the absolute sweep folder, the same in the launching process and in every job.
+
+    A relative ``hydra.sweep.dir`` is taken from the launch directory, because a job that Ray
+    runs starts in a copy of the repository, not where the sweep was launched.
+    """
+    return (Path(hydra_cfg.runtime.cwd) / hydra_cfg.sweep.dir).resolve()
 
 
 def count_children(client, experiment_id, parent_run_id):
@@ -142,6 +166,8 @@ class SweepTrackingCallback(Callback):
         self.client = None
         self.experiment_id = None
         self.parent_run_id = None
+        self.tracking_uri = None
+        self.git_state = None
         self.started = None
         self.timer_at_start = None
         self.interrupted = False
@@ -162,21 +188,29 @@ class SweepTrackingCallback(Callback):
     def on_run_start(self, config, **kwargs):
         self._setup(config)
 
+    def on_job_start(self, config, **kwargs):
+        # In a job's process this callback is the launcher's copy, made after the parent
+        # run was created, so it carries the parent's id to the job.
+        global _job_parent, _launch_git_state
+        _job_parent = (None if self.parent_run_id is None
+                       else (self.parent_run_id, self.tracking_uri))
+        _launch_git_state = self.git_state
+
     def on_multirun_start(self, config, **kwargs):
         self.started = time.perf_counter()
         self.timer_at_start = copy.deepcopy(MLFLOW_TIMER)
         experiment_id = self._setup(config)
         self.experiment_id = experiment_id
 
-        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir = sweep_folder(config.hydra)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         choices = config.hydra.runtime.choices
         preset = choices.get("experiment")
-        commit, dirty = git_state()
+        commit, dirty = self.git_state = git_state()
         tags = {
             "sweep_parent": "true",
             # The children carry the same tag, so `tags.sweep = '...'` finds the whole sweep.
-            "sweep": str(sweep_dir.resolve()),
+            "sweep": str(sweep_dir),
             "command_line": shlex.join(["python", *sys.argv]),
             "experiment_preset": preset or "none",
             "sweeper": config.hydra.sweeper._target_,
@@ -188,9 +222,7 @@ class SweepTrackingCallback(Callback):
         run_name = f"{preset} {sweep_dir}" if preset else str(sweep_dir)
         run = self.client.create_run(experiment_id, run_name=run_name, tags=tags)
         self.parent_run_id = run.info.run_id
-        record = {"run_id": self.parent_run_id, "tracking_uri": config.tracking.uri,
-                  "experiment_id": experiment_id}
-        (sweep_dir / PARENT_RUN_FILE).write_text(json.dumps(record, indent=2) + "\n")
+        self.tracking_uri = config.tracking.uri
         log.info("MLflow parent run %s (%s) for the sweep in %s", self.parent_run_id,
                  run.info.run_name, sweep_dir)
 
@@ -293,7 +325,7 @@ class SweepTrackingCallback(Callback):
         if self.parent_run_id is None:
             return
         self._stop_watching()
-        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir = sweep_folder(config.hydra)
         try:
             self._report(config, sweep_dir)
         except Exception as error:

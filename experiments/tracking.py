@@ -29,6 +29,7 @@ from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag  # noq
 from mlflow.exceptions import MlflowException  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
+from experiments.datasets import launch_dir  # noqa: E402
 from experiments.job_signals import deferred_signals, received_signal  # noqa: E402
 from experiments.store_safety import (  # noqa: E402
     MAX_TAG_LENGTH,
@@ -75,6 +76,14 @@ def timed(name):
         MLFLOW_TIMER.add(name, time.perf_counter() - started)
 
 
+def store_uri(tracking_uri):
+    """Return ``tracking_uri`` with a relative SQLite path taken from the launch directory."""
+    prefix = "sqlite:///"
+    if tracking_uri.startswith(prefix) and not tracking_uri.startswith(prefix + "/"):
+        return prefix + str(launch_dir() / tracking_uri[len(prefix):])
+    return tracking_uri
+
+
 class TimedClient:
     """An ``MlflowClient`` whose method calls add their wall time to ``MLFLOW_TIMER``.
 
@@ -84,7 +93,7 @@ class TimedClient:
 
     def __init__(self, tracking_uri):
         with timed("MlflowClient"):
-            self._client = MlflowClient(tracking_uri)
+            self._client = MlflowClient(store_uri(tracking_uri))
 
     def __getattr__(self, name):
         method = getattr(self._client, name)

@@ -15,13 +15,12 @@ import math
 import sys
 import urllib.parse
 from dataclasses import fields
-from pathlib import Path
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 import mytorch
-from experiments.datasets import check_data_config, resolve_path
+from experiments.datasets import check_data_config, launch_dir, resolve_path
 from experiments.errors import InputError
 from experiments.models import ACTIVATIONS
 from experiments.pipeline import instantiate_optimizer
@@ -189,7 +188,7 @@ def check_sqlite_uri(uri, shown):
     if not uri.startswith(prefix) or uri == prefix:
         raise InputError(f"tracking.uri={shown!r} is malformed; a SQLite store is written "
                          f"sqlite:///relative/path.db or sqlite:////absolute/path.db")
-    folder = Path(uri[len(prefix):]).parent
+    folder = (launch_dir() / uri[len(prefix):]).parent
     if not folder.is_dir():
         raise InputError(f"tracking.uri={shown!r} puts the database in {folder}, which does "
                          f"not exist; create that folder or change tracking.uri")

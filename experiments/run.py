@@ -9,13 +9,19 @@ job's MLflow run KILLED and exit with 128 + the signal number (130 or 143).
 """
 
 import math
+import os
 import signal
 import sys
 from pathlib import Path
 
 # The script runs by path, so the repository root is put on sys.path to import the experiments
-# package (and Hydra's callback named in conf/config.yaml) from any launch directory.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# package (and Hydra's callback named in conf/config.yaml) from any launch directory. Launchers
+# that run each job in a new Python process, such as submitit's on SLURM, unpickle references to
+# the package there, so those processes get the root through PYTHONPATH.
+REPO_ROOT = str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, REPO_ROOT)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    path for path in (REPO_ROOT, os.environ.get("PYTHONPATH")) if path)
 
 import hydra  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402

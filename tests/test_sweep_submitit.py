@@ -5,11 +5,9 @@ to a file and runs it in a process of its own, as a SLURM array task would.
 """
 
 import math
-import os
 
 import pytest
 import yaml
-from conftest import REPO_ROOT
 
 pytest.importorskip("hydra", reason="the harness tests need the [harness] extra")
 pytest.importorskip("mlflow", reason="the harness tests need the [harness] extra")
@@ -38,14 +36,6 @@ def steps(client, run_id, key):
     return sorted(m.step for m in client.get_metric_history(run_id, key))
 
 
-def with_repo_on_pythonpath(monkeypatch):
-    # NOTE: experiments/ is not an installed package and run.py puts the repository on its own
-    # sys.path only, so a submitit job process cannot unpickle the task and the callbacks
-    # without this. conf/hydra/launcher/slurm.yaml exports the same path in its sbatch script.
-    paths = [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path for path in paths if path))
-
-
 def test_slurm_launcher_composes(fresh_harness_store):
     launcher = slurm_launcher_config(fresh_harness_store)
 
@@ -60,7 +50,6 @@ def test_slurm_launcher_composes(fresh_harness_store):
     assert launcher["array_parallelism"] == 16
     assert launcher["max_num_timeout"] == 0
     assert launcher["submitit_folder"] == "multirun/.submitit/%j"
-    assert launcher["setup"] == [f"export PYTHONPATH={REPO_ROOT}:$PYTHONPATH"]
 
 
 def test_slurm_launcher_partition_override(fresh_harness_store):
@@ -72,8 +61,12 @@ def test_slurm_launcher_partition_override(fresh_harness_store):
 
 
 def test_submitit_local_sweep(fresh_harness_store, monkeypatch):
-    """4 jobs, each pickled and run in its own process, log as children of one parent run."""
-    with_repo_on_pythonpath(monkeypatch)
+    """4 jobs, each pickled and run in its own process, log as children of one parent run.
+
+    PYTHONPATH is unset, so the job processes import the experiments package through the
+    path that run.py hands them.
+    """
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     store = fresh_harness_store
     store.train(*SWEEP_OVERRIDES, multirun=True)
     sweep = store.sweep()
@@ -105,16 +98,3 @@ def test_submitit_local_sweep(fresh_harness_store, monkeypatch):
 
     assert grid == {(b, s) for b in BATCH_SIZES for s in SEEDS}
     assert sorted(run.data.tags["sweep_job"] for run in sweep.children) == ["0", "1", "2", "3"]
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="run.py does not pass the repository path to the processes that "
-                          "submitit starts, so a job cannot import the experiments package")
-def test_submitit_local_sweep_without_pythonpath(fresh_harness_store, monkeypatch):
-    monkeypatch.delenv("PYTHONPATH", raising=False)
-    store = fresh_harness_store
-    completed = store.train(*SWEEP_OVERRIDES[:2], "trainer.batch_size=64", "seed=0",
-                            multirun=True, check=False)
-
-    assert "No module named 'experiments'" not in completed.stdout + completed.stderr
-    assert completed.returncode == 0

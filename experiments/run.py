@@ -12,6 +12,7 @@ import math
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 # The script runs by path, so the repository root is put on sys.path to import the experiments
@@ -34,6 +35,10 @@ from experiments.schemas import register_configs  # noqa: E402
 from experiments.validation import report_and_exit  # noqa: E402
 
 register_configs()
+# conf/hydra/launcher/ray.yaml replaces the Ray plugin's config of the same name on purpose, and
+# Hydra would warn about that once for every job of a sweep.
+warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/ray' is validated against "
+                                          r"ConfigStore schema")
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

@@ -10,6 +10,8 @@ before the tracking callback creates the database, and each job runs them again 
 config before it creates its run (``experiments.job``).
 """
 
+import base64
+import http
 import http.client
 import math
 import sys
@@ -195,19 +197,45 @@ def check_sqlite_uri(uri, shown):
 
 
 def check_server_answers(parts, port, shown):
-    """Send GET /health to the server; any HTTP response, even an error status, passes."""
+    """Check that the server responds, and that it accepts this user's MLflow credentials.
+
+    GET /health passes with any HTTP status. A server started with MLflow's basic-auth app
+    answers /health to anyone, so an API call with the credentials MLflow's client would send
+    (MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or ~/.mlflow/credentials) must not
+    come back 401.
+    """
     connection_type = (http.client.HTTPSConnection if parts.scheme == "https"
                        else http.client.HTTPConnection)
     connection = connection_type(parts.hostname, port, timeout=SERVER_TIMEOUT_SECONDS)
+    base = parts.path.rstrip("/")
     try:
-        connection.request("GET", parts.path.rstrip("/") + "/health")
+        connection.request("GET", base + "/health")
         connection.getresponse().read()
+        connection.request("GET", base + "/api/2.0/mlflow/experiments/search?max_results=1",
+                           headers=credential_headers())
+        response = connection.getresponse()
+        response.read()
     except (OSError, http.client.HTTPException) as error:
         raise InputError(f"the MLflow server at tracking.uri={shown!r} did not respond within "
                          f"{SERVER_TIMEOUT_SECONDS:g} s ({error}); start it or fix "
                          f"tracking.uri") from error
     finally:
         connection.close()
+    if response.status == http.HTTPStatus.UNAUTHORIZED:
+        raise InputError(f"the MLflow server at tracking.uri={shown!r} refused the credentials "
+                         f"(HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
+                         f"to an account of that server")
+
+
+def credential_headers():
+    """Return the basic-auth header that MLflow's client would send, or no header."""
+    from mlflow.utils.credentials import read_mlflow_creds
+
+    credentials = read_mlflow_creds()
+    if not (credentials.username and credentials.password):
+        return {}
+    token = base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 def check_config(cfg, skip=()):

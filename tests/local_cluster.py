@@ -105,7 +105,7 @@ def ray_environment(token):
 class RayHead:
     """A Ray head on 127.0.0.1 from `ray start --head --block`, with a token of its own."""
 
-    def __init__(self, num_cpus=2):
+    def __init__(self, num_cpus=2, mlflow_credentials=None):
         # Ray's socket paths must stay short, so its folder lies directly under /tmp.
         self.temp_dir = Path(tempfile.mkdtemp(prefix="ray-"))
         self.address = f"127.0.0.1:{free_port()}"
@@ -115,6 +115,11 @@ class RayHead:
         self.token.write_text(secrets.token_hex(32))
         self.token.chmod(0o600)
         self.env = ray_environment(self.token)
+        daemon_env = {**os.environ, **self.env}
+        if mlflow_credentials is not None:
+            # The daemons, and so the jobs, read the credentials where MLflow's client looks
+            # by default: ~/.mlflow/credentials, under a home folder of the head's own.
+            daemon_env["HOME"] = str(self.write_credentials(*mlflow_credentials))
         self.log_path = self.temp_dir / "ray-start.log"
         command = [str(RAY_PYTHON.parent / "ray"), "start", "--head", "--block",
                    "--node-ip-address=127.0.0.1", f"--port={self.address.split(':')[1]}",
@@ -123,13 +128,23 @@ class RayHead:
                    f"--temp-dir={self.temp_dir}"]
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            env={**os.environ, **self.env},
+                                            env=daemon_env,
                                             start_new_session=True)
         try:
             self._wait_until_started()
         except BaseException:
             self.stop()
             raise
+
+    def write_credentials(self, username, password):
+        """Write an MLflow credentials file into a new home folder and return the folder."""
+        home = self.temp_dir / "home"
+        (home / ".mlflow").mkdir(parents=True)
+        credentials = home / ".mlflow" / "credentials"
+        credentials.write_text(f"[mlflow]\nmlflow_tracking_username = {username}\n"
+                               f"mlflow_tracking_password = {password}\n")
+        credentials.chmod(0o600)
+        return home
 
     def _wait_until_started(self):
         deadline = time.monotonic() + STARTUP_SECONDS

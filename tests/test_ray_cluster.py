@@ -41,6 +41,10 @@ TRAIN_SAMPLES = 341  # breast_cancer's training split
 BATCH_SIZES = (16, 64)
 SEEDS = (0, 1)
 EPOCH_KEYS = ("train_loss", "val_loss", "val_accuracy", "lr", "epoch_time")
+# The account of the basic-auth server. The head's daemons read it from their
+# ~/.mlflow/credentials, and the launching process from its environment.
+USERNAME = "lab-admin"
+PASSWORD = "a-long-enough-password"
 
 
 def missing(reason):
@@ -73,24 +77,25 @@ def team_server(loopback_network):
 @pytest.fixture(scope="module")
 def ray_head(loopback_network):
     """A Ray head on 127.0.0.1 with 2 CPUs, stopped with all its daemons at the end."""
-    head = RayHead(num_cpus=2)
+    head = RayHead(num_cpus=2, mlflow_credentials=(USERNAME, PASSWORD))
     try:
         yield head
     finally:
         head.stop()
 
 
-def run_ray_sweep(cwd, tracking_uri, head, *overrides, env_extra=None):
+def run_ray_sweep(cwd, tracking_uri, head, *overrides, env_extra=None, check=True):
     command, env = HarnessStore(cwd).command(
         "run.py", "-m", "hydra/launcher=ray", f"hydra.launcher.ray.init.address={head.address}",
         f"tracking.uri={tracking_uri}", "hydra.sweep.dir=multirun/ray", *overrides)
     command[0] = str(RAY_PYTHON)
     env.update(head.env)
     env.update(env_extra or {})
+    cwd.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                                timeout=900)
-    assert completed.returncode == 0, (f"the Ray sweep exited {completed.returncode}\n"
+    assert not check or completed.returncode == 0, (f"the Ray sweep exited {completed.returncode}\n"
                                        f"stdout:\n{completed.stdout[-3000:]}\n"
                                        f"stderr:\n{completed.stderr[-5000:]}")
     return completed, time.perf_counter() - started
@@ -161,9 +166,8 @@ def test_ray_sweep_logs_to_team_server(team_server, ray_head, tmp_path):
 
 
 def test_ray_sweep_basic_auth(loopback_network, ray_head, tmp_path):
-    """The launching shell's credentials reach jobs whose Ray daemons never had them."""
-    credentials = {"MLFLOW_TRACKING_USERNAME": "lab-admin",
-                   "MLFLOW_TRACKING_PASSWORD": "a-long-enough-password"}
+    """Jobs log with their machine's credentials file; a wrong password is refused at once."""
+    credentials = {"MLFLOW_TRACKING_USERNAME": USERNAME, "MLFLOW_TRACKING_PASSWORD": PASSWORD}
     assert not any(key in os.environ for key in credentials)
     with pytest.MonkeyPatch.context() as patch:
         # The server makes its admin account from the same two variables.
@@ -171,10 +175,20 @@ def test_ray_sweep_basic_auth(loopback_network, ray_head, tmp_path):
             patch.setenv(key, value)
         servers = TeamServer(workers=1, auth=True)
     try:
-        completed, _ = run_ray_sweep(tmp_path, servers.tracking_uri, ray_head,
+        wrong = {**credentials, "MLFLOW_TRACKING_PASSWORD": "not-the-password"}
+        refused, _ = run_ray_sweep(tmp_path / "refused", servers.tracking_uri, ray_head,
+                                   "trainer.epochs=2", env_extra=wrong, check=False)
+        assert refused.returncode == 2
+        assert refused.stderr.strip().splitlines() == [
+            f"error: the MLflow server at tracking.uri='{servers.tracking_uri}' refused the "
+            f"credentials (HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
+            f"to an account of that server"]
+
+        completed, _ = run_ray_sweep(tmp_path / "accepted", servers.tracking_uri, ray_head,
                                      "trainer.epochs=2", "seed=0,1", "optimizer.lr=0.03",
                                      "trainer.batch_size=64", env_extra=credentials)
         assert "sweep done: 2 jobs: 2 finished, 0 failed, 0 diverged" in completed.stdout
+        assert PASSWORD not in completed.stdout + completed.stderr
 
         anonymous = MlflowClient(servers.tracking_uri)
         with pytest.raises(MlflowException, match="401|Unauthorized|credentials"):
@@ -185,7 +199,7 @@ def test_ray_sweep_basic_auth(loopback_network, ray_head, tmp_path):
             client = MlflowClient(servers.tracking_uri)
             experiment = client.get_experiment_by_name("mytorch")
             runs = client.search_runs([experiment.experiment_id])
-        # A parent and its 2 children: the jobs logged although their daemons had no password.
+        # The refused sweep made no run: one parent and its 2 children, all FINISHED.
         assert sorted(run.info.status for run in runs) == ["FINISHED"] * 3
         assert sum(run.data.tags.get("sweep_parent") == "true" for run in runs) == 1
     finally:

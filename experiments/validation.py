@@ -38,6 +38,9 @@ from experiments.store_safety import redact_uri
 
 # A server that sends no response to GET /health within this time counts as down.
 SERVER_TIMEOUT_SECONDS = 3.0
+# A server that responded to /health gets this long for an API call. With basic auth, the first
+# calls after a start took up to 3.3 s on a loaded 2-core machine.
+API_TIMEOUT_SECONDS = 30.0
 # Database URIs that MLflow's SQLAlchemy store accepts; the driver checks them on connect.
 DATABASE_SCHEMES = ("postgresql", "mysql", "mssql")
 GROUP_SCHEMAS = {"data": DataConfig, "model": ModelConfig, "trainer": TrainerConfig,
@@ -197,34 +200,54 @@ def check_sqlite_uri(uri, shown):
 
 
 def check_server_answers(parts, port, shown):
-    """Check that the server responds, and that it accepts this user's MLflow credentials.
+    """Check that the server responds, speaks MLflow's REST API and accepts this user.
 
-    GET /health passes with any HTTP status. A server started with MLflow's basic-auth app
-    answers /health to anyone, so an API call with the credentials MLflow's client would send
-    (MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or ~/.mlflow/credentials) must not
-    come back 401.
+    GET /health finds a server that is down quickly. A server started with MLflow's basic-auth
+    app answers /health to anyone, so an API call follows, with the credentials MLflow's client
+    would send (MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or ~/.mlflow/credentials).
     """
-    connection_type = (http.client.HTTPSConnection if parts.scheme == "https"
-                       else http.client.HTTPConnection)
-    connection = connection_type(parts.hostname, port, timeout=SERVER_TIMEOUT_SECONDS)
     base = parts.path.rstrip("/")
     try:
-        connection.request("GET", base + "/health")
-        connection.getresponse().read()
-        connection.request("GET", base + "/api/2.0/mlflow/experiments/search?max_results=1",
-                           headers=credential_headers())
-        response = connection.getresponse()
-        response.read()
+        http_get(parts, port, base + "/health", {}, SERVER_TIMEOUT_SECONDS)
     except (OSError, http.client.HTTPException) as error:
         raise InputError(f"the MLflow server at tracking.uri={shown!r} did not respond within "
                          f"{SERVER_TIMEOUT_SECONDS:g} s ({error}); start it or fix "
                          f"tracking.uri") from error
-    finally:
-        connection.close()
-    if response.status == http.HTTPStatus.UNAUTHORIZED:
+
+    headers = credential_headers()
+    try:
+        status = http_get(parts, port, base + "/api/2.0/mlflow/experiments/search?max_results=1",
+                          headers, API_TIMEOUT_SECONDS)
+    except (OSError, http.client.HTTPException) as error:
+        raise InputError(f"the server at tracking.uri={shown!r} responded to /health but timed "
+                         f"out on an MLflow API call after {API_TIMEOUT_SECONDS:g} s ({error}); "
+                         f"check its log, or fix tracking.uri") from error
+    if status == http.HTTPStatus.UNAUTHORIZED and not headers:
+        raise InputError(f"the MLflow server at tracking.uri={shown!r} requires a login (HTTP "
+                         f"401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to an "
+                         f"account of that server")
+    if status == http.HTTPStatus.UNAUTHORIZED:
         raise InputError(f"the MLflow server at tracking.uri={shown!r} refused the credentials "
                          f"(HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
                          f"to an account of that server")
+    if not 200 <= status < 300:
+        raise InputError(f"the server at tracking.uri={shown!r} returned HTTP {status} for an "
+                         f"MLflow API call, so it is not an MLflow tracking server; fix the "
+                         f"host, port or path of tracking.uri")
+
+
+def http_get(parts, port, path, headers, timeout):
+    """Send GET ``path`` to the server of ``parts`` and return the response status."""
+    connection_type = (http.client.HTTPSConnection if parts.scheme == "https"
+                       else http.client.HTTPConnection)
+    connection = connection_type(parts.hostname, port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
 
 
 def credential_headers():

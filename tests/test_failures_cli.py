@@ -4,11 +4,13 @@ Each test runs experiments/run.py or reproduce.py on a temporary SQLite store an
 status, the message and what the MLflow store contains afterwards.
 """
 
+import http.server
 import math
 import pickle
 import signal
 import socket
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -387,3 +389,22 @@ def test_bad_data_in_sweep_leaves_no_run(fresh_harness_store):
     assert completed.returncode == 2, completed.stdout[-3000:]
     assert "feature columns ['b']" in completed.stdout + completed.stderr
     assert fresh_harness_store.runs() == []
+
+
+def test_non_mlflow_server_rejected(fresh_harness_store):
+    """A web server that is not MLflow's, such as a wrong port, is refused before any run."""
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
+    thread.start()
+    try:
+        uri = f"http://127.0.0.1:{web.server_address[1]}"
+        completed = fresh_harness_store.train(f"tracking.uri={uri}", *SHORT, check=False)
+    finally:
+        web.shutdown()
+        web.server_close()
+
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines() == [
+        f"error: the server at tracking.uri='{uri}' returned HTTP 404 for an MLflow API call, "
+        f"so it is not an MLflow tracking server; fix the host, port or path of tracking.uri"]
+    assert not (fresh_harness_store.root / "mlruns").exists()

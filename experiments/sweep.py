@@ -2,7 +2,7 @@
 
 ``SweepTrackingCallback`` (named in conf/config.yaml) creates the MLflow store and experiment
 before any job starts and opens the parent run. The parent's id reaches each job inside the
-callback itself: every launcher hands Hydra's callbacks to its jobs, pickled when the jobs start,
+callback itself. Every launcher hands Hydra's callbacks to its jobs, pickled when the jobs start,
 whether it runs them in this process, in local worker processes or on a Ray or SLURM node. When
 the sweep ends, the parent receives the comparison report, the best child's params and metrics,
 and the sweep's timing.
@@ -48,9 +48,9 @@ NOTE_TAG = "mlflow.note.content"
 MAX_TAG_LENGTH = 5000
 
 
-# What the sweep's launching process hands to the job running in this process, set by
-# SweepTrackingCallback.on_job_start: the parent run as (run_id, tracking_uri), and the
-# launching checkout's git state as (commit, dirty).
+# The launching process's parent run, as (run_id, tracking_uri), and git state, as
+# (commit, dirty), for the job running in this process. SweepTrackingCallback.on_job_start
+# sets both.
 _job_parent = None
 _launch_git_state = None
 

@@ -203,8 +203,9 @@ def check_server_answers(parts, port, shown):
     """Check that the server responds, speaks MLflow's REST API and accepts this user.
 
     GET /health finds a server that is down quickly. A server started with MLflow's basic-auth
-    app answers /health to anyone, so an API call follows, with the credentials MLflow's client
-    would send (MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or ~/.mlflow/credentials).
+    app responds to /health without a login, so an API call follows. It carries the credentials
+    that MLflow's client sends: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or
+    ~/.mlflow/credentials.
     """
     base = parts.path.rstrip("/")
     try:
@@ -227,7 +228,7 @@ def check_server_answers(parts, port, shown):
                          f"401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to an "
                          f"account of that server")
     if status == http.HTTPStatus.UNAUTHORIZED:
-        raise InputError(f"the MLflow server at tracking.uri={shown!r} refused the credentials "
+        raise InputError(f"the MLflow server at tracking.uri={shown!r} rejected the credentials "
                          f"(HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
                          f"to an account of that server")
     if not 200 <= status < 300:

@@ -27,7 +27,7 @@ STARTUP_SECONDS = 120
 
 
 class UnavailableError(Exception):
-    """A piece of the setup is missing from this machine; the message says which and how."""
+    """Error raised when a piece of the setup is missing. The message names it and how to add it."""
 
 
 def check_ray_environment():

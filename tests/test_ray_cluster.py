@@ -166,7 +166,7 @@ def test_ray_sweep_logs_to_team_server(team_server, ray_head, tmp_path):
 
 
 def test_ray_sweep_basic_auth(loopback_network, ray_head, tmp_path):
-    """Jobs log with their machine's credentials file; a wrong password is refused at once."""
+    """Jobs log with their machine's credentials file; a wrong password is rejected at once."""
     credentials = {"MLFLOW_TRACKING_USERNAME": USERNAME, "MLFLOW_TRACKING_PASSWORD": PASSWORD}
     assert not any(key in os.environ for key in credentials)
     with pytest.MonkeyPatch.context() as patch:
@@ -176,11 +176,11 @@ def test_ray_sweep_basic_auth(loopback_network, ray_head, tmp_path):
         servers = TeamServer(workers=1, auth=True)
     try:
         wrong = {**credentials, "MLFLOW_TRACKING_PASSWORD": "not-the-password"}
-        refused, _ = run_ray_sweep(tmp_path / "refused", servers.tracking_uri, ray_head,
+        rejected, _ = run_ray_sweep(tmp_path / "rejected", servers.tracking_uri, ray_head,
                                    "trainer.epochs=2", env_extra=wrong, check=False)
-        assert refused.returncode == 2
-        assert refused.stderr.strip().splitlines() == [
-            f"error: the MLflow server at tracking.uri='{servers.tracking_uri}' refused the "
+        assert rejected.returncode == 2
+        assert rejected.stderr.strip().splitlines() == [
+            f"error: the MLflow server at tracking.uri='{servers.tracking_uri}' rejected the "
             f"credentials (HTTP 401); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
             f"to an account of that server"]
 
@@ -199,7 +199,7 @@ def test_ray_sweep_basic_auth(loopback_network, ray_head, tmp_path):
             client = MlflowClient(servers.tracking_uri)
             experiment = client.get_experiment_by_name("mytorch")
             runs = client.search_runs([experiment.experiment_id])
-        # The refused sweep made no run: one parent and its 2 children, all FINISHED.
+        # The rejected sweep made no run: one parent and its 2 children, all FINISHED.
         assert sorted(run.info.status for run in runs) == ["FINISHED"] * 3
         assert sum(run.data.tags.get("sweep_parent") == "true" for run in runs) == 1
     finally:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import HarnessStore
+from local_cluster import free_port
 
 from experiments import server
 
@@ -41,12 +42,6 @@ def require_postgres():
         if os.environ.get("MYTORCH_INTEGRATION") == "required":
             pytest.fail(f"MYTORCH_INTEGRATION=required but {error}")
         pytest.skip(str(error))
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def recorded_pids(root):
